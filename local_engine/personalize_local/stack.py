@@ -158,3 +158,37 @@ def local_stack(
         yield stack
     finally:
         stack.stop()
+
+
+def _daemon_main(argv: list[str] | None = None) -> None:
+    """`python -m personalize_local.stack start|stop --data-dir DIR`: background services for make local-aws."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m personalize_local.stack")
+    parser.add_argument("action", choices=["start", "stop"])
+    parser.add_argument("--data-dir", type=Path, required=True)
+    parser.add_argument("--s3-port", type=int, default=5055)
+    parser.add_argument("--engine-port", type=int, default=5056)
+    args = parser.parse_args(argv)
+    pid_file = args.data_dir / "pids"
+    env_file = args.data_dir / "local-aws.env"
+    if args.action == "stop":
+        if pid_file.exists():
+            for pid in pid_file.read_text().split():
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(int(pid), signal.SIGTERM)
+            pid_file.unlink()
+        print("local AWS services stopped")
+        return
+    args.data_dir.mkdir(parents=True, exist_ok=True)
+    s3_url, s3_proc = start_s3(args.data_dir, args.s3_port)
+    engine_url, engine_proc = start_engine(args.data_dir / "engine", s3_url, args.data_dir, args.engine_port)
+    pid_file.write_text(f"{s3_proc.pid} {engine_proc.pid}\n")
+    stack = LocalStack(s3_url, engine_url, args.data_dir)
+    env_file.write_text("".join(f"export {k}='{v}'\n" for k, v in stack.env().items()))
+    print(f"S3 (moto):         {s3_url}\nPersonalize local: {engine_url}\n"
+          f"Environment for clients: source {env_file}\nStop with: make local-aws-stop")
+
+
+if __name__ == "__main__":
+    _daemon_main()

@@ -1,0 +1,49 @@
+# The README's two commands are `make demo` and `make test`; each sets up .venv from the pinned lock first.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum | cut -d' ' -f1)
+UV_VERSION := 0.13.8
+VAR := var
+LMS_DB := include/data/lms.db
+
+.PHONY: install demo test lint local-aws local-aws-stop bench-data bench-engine sample-db clean
+
+install: $(STAMP)
+
+$(STAMP): requirements.lock pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+	$(BIN)/uv pip sync --quiet --python $(BIN)/python requirements.lock
+	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
+	rm -f $(VENV)/.installed-*
+	touch $@
+
+sample-db: $(STAMP)
+	test -f $(LMS_DB) || $(BIN)/python -m personalize_pipeline.sample_data --out $(LMS_DB)
+
+demo: $(STAMP) sample-db
+	$(BIN)/python -m personalize_pipeline.demo
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+# Start moto S3 and the local Personalize engine in the background (state under var/local-aws); stop with local-aws-stop.
+local-aws: $(STAMP)
+	$(BIN)/python -m personalize_local.stack start --data-dir $(VAR)/local-aws
+
+local-aws-stop: $(STAMP)
+	$(BIN)/python -m personalize_local.stack stop --data-dir $(VAR)/local-aws
+
+bench-data: $(STAMP)
+	$(BIN)/python -m personalize_pipeline.bench_data
+
+bench-engine: $(STAMP)
+	$(BIN)/python -m personalize_local.bench
+
+clean:
+	rm -rf $(VAR) .pytest_cache .mypy_cache .ruff_cache
