@@ -1,0 +1,141 @@
+"""Pipeline configuration: one YAML file per DAG, validated with pydantic.
+
+Errors name the file and the dotted field path so a broken config is fixed without guessing; a broken file breaks
+only its own DAG (the factory reports it and carries on with the others).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+# Personalize resource-name rule, shared by every name derived from config.
+NAME_PATTERN = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9\-_]*$")
+NAME_MAX = 63
+DEFAULT_CONFIG_DIR = Path(__file__).resolve().parents[1] / "config"
+DatasetType = Literal["interactions", "items", "users"]
+
+
+class ConfigError(ValueError):
+    """A config file that cannot be used, with the file and field named."""
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _check_name(value: str) -> str:
+    if not NAME_PATTERN.match(value) or len(value) > NAME_MAX:
+        raise ValueError(
+            f"{value!r} is not a valid Personalize name (expected {NAME_PATTERN.pattern}, at most {NAME_MAX} chars)"
+        )
+    return value
+
+
+class EventFilter(_Model):
+    """Which events count as positive interactions (the seed: rating >= 3 or a complete view)."""
+
+    event_types: list[str] = Field(default_factory=lambda: ["click", "watch"], min_length=1)
+    positive_only: bool = True
+    min_rating: float = Field(3, ge=1, le=5)
+    min_completion: float = Field(0.9, ge=0, le=1)
+
+
+class SourceConfig(_Model):
+    conn_id: str = "lms_db"
+    sql: dict[DatasetType, str] = Field(
+        default_factory=lambda: {"interactions": "interactions.sql", "items": "items.sql", "users": "users.sql"}
+    )
+    chunk_rows: int = Field(200_000, ge=1_000, le=5_000_000)
+
+
+class ValidationConfig(_Model):
+    min_interactions: int = Field(1000, ge=1)
+    min_users: int = Field(25, ge=1)
+    min_interactions_per_user: int = Field(2, ge=1)
+    event_value_min: float = 0
+    event_value_max: float = 5
+    min_age: int = 5
+    max_age: int = 110
+    genders: list[str] = Field(default_factory=lambda: ["F", "M", "X"])
+    # Share of interaction item/user ids that must exist in the items/users files.
+    min_reference_coverage: float = Field(0.95, ge=0, le=1)
+
+
+class PipelineConfig(_Model):
+    name: str
+    description: str = ""
+    owner: str = "data-platform"
+    tags: list[str] = Field(default_factory=list)
+    schedule: str | None = "@daily"
+    dataset_group: str
+    aws_conn_id: str = "aws_default"
+    bucket: str = Field(default_factory=lambda: os.environ.get("PERSONALIZE_BUCKET", "personalize-pipeline-local"))
+    prefix: str = "personalize"
+    role_arn: str = Field(
+        default_factory=lambda: os.environ.get(
+            "PERSONALIZE_ROLE_ARN", "arn:aws:iam::000000000000:role/PersonalizeLocalRole"
+        )
+    )
+    kms_key_arn: str | None = None
+    import_mode: Literal["FULL", "INCREMENTAL"] = "FULL"
+    datasets: list[DatasetType] = Field(default_factory=lambda: ["interactions", "items", "users"])
+    source: SourceConfig = Field(default_factory=SourceConfig)
+    event_filter: EventFilter = Field(default_factory=EventFilter)
+    validation: ValidationConfig = Field(default_factory=ValidationConfig)
+
+    _names = field_validator("name", "dataset_group")(_check_name)
+
+    @field_validator("prefix")
+    @classmethod
+    def _safe_prefix(cls, value: str) -> str:
+        parts = value.strip("/").split("/")
+        if any(p in ("", ".", "..") for p in parts) or not all(re.fullmatch(r"[A-Za-z0-9._=\-]+", p) for p in parts):
+            raise ValueError(f"{value!r} is not a safe S3 prefix (letters, digits, . _ = - and single '/')")
+        return value.strip("/")
+
+    @model_validator(mode="after")
+    def _interactions_required(self) -> PipelineConfig:
+        if "interactions" not in self.datasets:
+            raise ValueError("datasets must include 'interactions' (Personalize trains on it)")
+        return self
+
+    @property
+    def dag_id(self) -> str:
+        return f"personalize_{self.name}"
+
+
+def _format_errors(path: Path, error: ValidationError) -> str:
+    lines = [f"{path.name}: invalid pipeline config"]
+    for item in error.errors():
+        where = ".".join(str(p) for p in item["loc"]) or "(top level)"
+        lines.append(f"  {where}: {item['msg']}" + (f" (got {item['input']!r})" if "input" in item else ""))
+    return "\n".join(lines)
+
+
+def load_config(path: Path) -> PipelineConfig:
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise ConfigError(f"{path.name}: cannot read YAML: {exc}") from exc
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path.name}: expected a mapping at the top level, got {type(raw).__name__}")
+    raw.setdefault("name", path.stem.replace(".", "_"))
+    try:
+        return PipelineConfig.model_validate(raw)
+    except ValidationError as exc:
+        raise ConfigError(_format_errors(path, exc)) from exc
+
+
+def config_dir() -> Path:
+    return Path(os.environ.get("PERSONALIZE_PIPELINE_CONFIG_DIR", DEFAULT_CONFIG_DIR))
+
+
+def config_files(directory: Path | None = None) -> list[Path]:
+    directory = directory or config_dir()
+    return sorted(p for p in directory.glob("*.y*ml") if p.suffix in (".yaml", ".yml"))

@@ -1,0 +1,130 @@
+"""Extract datasets from the source database in chunks and write Personalize CSVs with bounded memory."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import pandas as pd
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+from personalize_pipeline import transform
+from personalize_pipeline.config import PipelineConfig
+
+SQL_DIR = Path(__file__).resolve().parents[1] / "sql"
+ExtractMode = Literal["full", "interval"]
+
+
+@dataclass(frozen=True)
+class Interval:
+    """The run's data interval as epoch seconds (end exclusive)."""
+
+    start: int
+    end: int
+
+
+@dataclass
+class FileStats:
+    dataset: str
+    rows: int
+    source_rows: int
+    duplicates_dropped: int
+    bytes: int
+    sha256: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def render_sql(filename: str, mode: ExtractMode, interval: Interval) -> str:
+    """Render a SQL template from include/sql; bounds are integers we computed, never user text."""
+    env = Environment(loader=FileSystemLoader(SQL_DIR), undefined=StrictUndefined, autoescape=False)  # noqa: S701
+    return env.get_template(filename).render(
+        mode=mode, interval_start=int(interval.start), interval_end=int(interval.end)
+    )
+
+
+class _ChunkDeduper:
+    """Drop duplicate rows across chunks.
+
+    Interactions arrive ordered by TIMESTAMP, so only rows at the previous chunk's last timestamp can repeat:
+    remembering just those keeps memory flat however large the extract is. Other datasets remember all keys
+    (their size is the catalogue or user base, not the event log).
+    """
+
+    def __init__(self, key: list[str], order_column: str | None = None) -> None:
+        self.key = key
+        self.order_column = order_column
+        self.seen: set[tuple[Any, ...]] = set()
+
+    def __call__(self, frame: pd.DataFrame) -> pd.DataFrame:
+        keys = list(frame[self.key].itertuples(index=False, name=None))
+        fresh = [k not in self.seen for k in keys]
+        out = frame[fresh]
+        if self.order_column is None:
+            self.seen.update(keys)
+        elif len(out):
+            last = out[self.order_column].max()
+            tail = out[out[self.order_column] == last]
+            self.seen = set(tail[self.key].itertuples(index=False, name=None))
+        return out
+
+
+TRANSFORMS: dict[str, tuple[Callable[..., pd.DataFrame], list[str], str | None]] = {
+    "interactions": (transform.interactions, transform.INTERACTION_KEY, "TIMESTAMP"),
+    "items": (transform.items, ["ITEM_ID"], None),
+    "users": (transform.users, ["USER_ID"], None),
+}
+
+
+def write_csv(dataset: str, chunks: Iterable[pd.DataFrame], out_path: Path, config: PipelineConfig) -> FileStats:
+    """Transform chunks and append them to one UTF-8 CSV; the file is complete only if this returns."""
+    fn, key, order_column = TRANSFORMS[dataset]
+    dedupe = _ChunkDeduper(key, order_column)
+    source_rows = rows = dropped = 0
+    tmp = out_path.with_name(out_path.name + ".partial")
+    with tmp.open("w", encoding="utf-8", newline="") as handle:
+        header = True
+        for chunk in chunks:
+            source_rows += len(chunk)
+            frame = fn(chunk, config.event_filter) if dataset == "interactions" else fn(chunk)
+            before = len(frame)
+            frame = dedupe(frame)
+            dropped += before - len(frame)
+            frame.to_csv(handle, index=False, header=header, lineterminator="\n")
+            header = False
+            rows += len(frame)
+        if header:  # no chunk at all: still write the header so the file is a valid (empty) CSV
+            from personalize_pipeline.schemas import columns
+
+            handle.write(",".join(columns(dataset)) + "\n")
+    tmp.replace(out_path)
+    digest = hashlib.sha256()
+    with out_path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return FileStats(dataset, rows, source_rows, dropped, out_path.stat().st_size, digest.hexdigest())
+
+
+def source_chunks(conn_id: str, sql: str, chunk_rows: int) -> Iterator[pd.DataFrame]:
+    """Stream query results through the connection's common.sql hook (SQLite, Postgres, MySQL, ...)."""
+    from airflow.providers.common.sql.hooks.sql import DbApiHook
+    from airflow.sdk import BaseHook
+
+    hook = BaseHook.get_connection(conn_id).get_hook()
+    if not isinstance(hook, DbApiHook):
+        raise TypeError(f"connection {conn_id!r} does not use a SQL hook (got {type(hook).__name__})")
+    yield from hook.get_df_by_chunks(sql, chunksize=chunk_rows, df_type="pandas")
+
+
+def extract_dataset(
+    config: PipelineConfig, dataset: str, mode: ExtractMode, interval: Interval, out_dir: Path,
+    chunks_for: Callable[[str], Iterable[pd.DataFrame]] | None = None,
+) -> FileStats:
+    sql = render_sql(config.source.sql[dataset], "interval" if dataset == "interactions" and mode == "interval"
+                     else "full", interval)
+    chunks = chunks_for(sql) if chunks_for else source_chunks(config.source.conn_id, sql, config.source.chunk_rows)
+    return write_csv(dataset, chunks, out_dir / f"{dataset}.csv", config)

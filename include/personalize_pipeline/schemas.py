@@ -1,0 +1,23 @@
+"""The Avro schemas in include/schemas/ are the single source of column names and order."""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+SCHEMA_DIR = Path(__file__).resolve().parents[1] / "schemas"
+
+
+@cache
+def avro_schema(dataset: str) -> dict[str, Any]:
+    path = SCHEMA_DIR / f"{dataset}.avsc"
+    if not path.exists():
+        raise KeyError(f"no Avro schema for dataset {dataset!r} (looked for {path.name} in include/schemas)")
+    schema: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return schema
+
+
+def columns(dataset: str) -> list[str]:
+    return [field["name"] for field in avro_schema(dataset)["fields"]]

@@ -1,0 +1,60 @@
+"""Deterministic, run-partitioned S3 keys and an all-or-nothing upload of a staged partition."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from personalize_pipeline.config import PipelineConfig
+from personalize_pipeline.extract import ExtractMode, FileStats, Interval
+
+MANIFEST = "_manifest.json"
+
+
+def _stamp(epoch: int) -> str:
+    return datetime.fromtimestamp(epoch, UTC).strftime("%Y%m%dT%H%M%SZ")
+
+
+def partition_name(mode: ExtractMode, interval: Interval) -> str:
+    """Same interval -> same partition: a retry overwrites its own files, a backfilled interval gets its own."""
+    if mode == "full":
+        return f"snapshot={_stamp(interval.end)}"
+    return f"interval={_stamp(interval.start)}_{_stamp(interval.end)}"
+
+
+def partition_prefix(config: PipelineConfig, partition: str) -> str:
+    if not re.fullmatch(r"[A-Za-z0-9=_\-]+", partition):
+        raise ValueError(f"unsafe partition name {partition!r}")
+    return f"{config.prefix}/{config.dataset_group}/staged/{partition}"
+
+
+def upload_partition(
+    s3_hook: Any, config: PipelineConfig, partition: str, files: Mapping[str, Path], stats: Mapping[str, FileStats],
+    extra: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Upload data files, then the manifest last: a partition without a manifest is incomplete by definition."""
+    prefix = partition_prefix(config, partition)
+    s3_hook.get_conn()  # fail fast on a broken connection before any upload
+    if not s3_hook.check_for_bucket(config.bucket):
+        s3_hook.create_bucket(bucket_name=config.bucket)
+    # Drop an older manifest first so readers never pair it with half-replaced files.
+    s3_hook.delete_objects(config.bucket, [f"{prefix}/{MANIFEST}"])
+    uris: dict[str, str] = {}
+    for dataset, path in files.items():
+        key = f"{prefix}/{dataset}.csv"
+        s3_hook.load_file(str(path), key=key, bucket_name=config.bucket, replace=True)
+        uris[dataset] = f"s3://{config.bucket}/{key}"
+    manifest = {
+        "partition": partition,
+        "prefix": f"s3://{config.bucket}/{prefix}",
+        "files": uris,
+        "stats": {name: s.to_dict() for name, s in stats.items()},
+        **(extra or {}),
+    }
+    s3_hook.load_string(json.dumps(manifest, indent=2, sort_keys=True), key=f"{prefix}/{MANIFEST}",
+                        bucket_name=config.bucket, replace=True)
+    return manifest
