@@ -1,0 +1,493 @@
+"""
+Shared machinery of the Personalize operators.
+
+* :class:`PersonalizeBaseOperator` - waiting, deferral, failure reporting, links and XCom shaping.
+* :class:`PersonalizeCreateResourceOperator` - create-or-adopt driven by a :class:`ResourceSpec`:
+  an existing resource with the same name is adopted when its definition matches the request,
+  updated when only updatable fields differ, and reported field by field otherwise.
+* :class:`PersonalizeJobOperator` - create-or-adopt for jobs, whose names are derived from the
+  run and the job definition so a retried task re-attaches instead of paying for a second job.
+* :class:`PersonalizeDeleteResourceOperator` - delete and wait until describe answers NotFound.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
+
+from airflow.providers.amazon.aws.exceptions import WaiterTerminalFailure
+from airflow.providers.amazon.aws.operators.base_aws import AwsBaseOperator
+from airflow.providers.amazon.aws.utils import validate_execute_complete_event
+from airflow.providers.amazon.aws.utils.waiter_with_logging import wait
+from airflow.providers.common.compat.sdk import AirflowException, conf
+from botocore.exceptions import ClientError
+from botocore.waiter import WaiterModel
+
+from personalize_provider.exceptions import (
+    PersonalizeResourceDriftError,
+    PersonalizeResourceFailedError,
+    PersonalizeResourceInUseError,
+)
+from personalize_provider.hooks.personalize import WAITERS_FILE, PersonalizeHook, error_code
+from personalize_provider.links.personalize import LINKS, console_ref
+from personalize_provider.resources import ResourceSpec
+from personalize_provider.triggers.personalize import PersonalizeResourceTrigger
+from personalize_provider.utils.naming import job_name, run_key
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context
+
+Target = Literal["active", "deleted"]
+
+_WAITER_MODEL = WaiterModel(json.loads(WAITERS_FILE.read_text()))
+#: Fields never compared when adopting (tags are not returned by Describe*).
+_NEVER_COMPARED = frozenset({"tags"})
+#: Upper bound of a single LimitExceeded back-off sleep.
+_MAX_LIMIT_BACKOFF = 900
+
+
+def waiter_outcome(spec: ResourceSpec, description: dict[str, Any]) -> str | None:
+    """
+    Evaluate the resource's ``*_active`` waiter acceptors against one description.
+
+    Returns ``"success"``, ``"failure"`` or None (still transitioning). Reusing the waiter JSON
+    keeps one definition of "terminal" for the sync wait, the trigger and the pre-defer check.
+    """
+    response = {spec.describe_key: description}
+    for acceptor in _WAITER_MODEL.get_waiter(spec.active_waiter).acceptors:
+        if acceptor.matcher != "error" and acceptor.matcher_func(response):
+            return str(acceptor.state)
+    return None
+
+
+def failure_reason(spec: ResourceSpec, description: dict[str, Any]) -> str:
+    reasons = [description.get("failureReason")]
+    for update_key in ("latestCampaignUpdate", "latestRecommenderUpdate"):
+        reasons.append((description.get(update_key) or {}).get("failureReason"))
+    found = [r for r in reasons if r]
+    return "; ".join(found) if found else f"status {description.get('status')!r}"
+
+
+def _dump(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, default=str)
+
+
+def _matches(expected: Any, actual: Any) -> bool:
+    """
+    Whether a described value satisfies a requested one.
+
+    Mappings are compared as subsets because Personalize fills in defaults (e.g. inside
+    ``solutionConfig``); False and an absent flag are equivalent.
+    """
+    if isinstance(expected, dict):
+        if not expected:
+            return not actual
+        return isinstance(actual, dict) and all(_matches(v, actual.get(k)) for k, v in expected.items())
+    if expected is False and actual is None:
+        return True
+    return bool(expected == actual)
+
+
+def _xcom_safe(value: Any) -> bool:
+    return value is None or isinstance(value, str | int | float | bool)
+
+
+class PersonalizeBaseOperator(AwsBaseOperator[PersonalizeHook]):
+    """
+    Base for operators acting on one Personalize resource type.
+
+    :param wait_for_completion: Whether to wait for the resource to reach its terminal state.
+    :param waiter_delay: Seconds between status checks (default depends on the resource type).
+    :param waiter_max_attempts: Maximum number of status checks (default depends on the resource type).
+    :param deferrable: Wait in the triggerer instead of the worker. This implies waiting.
+    :param aws_conn_id: The Airflow connection used for AWS credentials.
+    :param region_name: AWS region_name. If not specified then the default boto3 behaviour is used.
+    :param verify: Whether or not to verify SSL certificates.
+    :param botocore_config: Configuration dictionary (key-values) for botocore client. When neither
+        this nor the connection sets one, adaptive retries (max 10 attempts) are used.
+    """
+
+    aws_hook_class = PersonalizeHook
+    resource: ClassVar[ResourceSpec]
+    default_waiter_delay: ClassVar[int] = 30
+    default_waiter_max_attempts: ClassVar[int] = 120
+
+    def __init__(
+        self,
+        *,
+        wait_for_completion: bool = True,
+        waiter_delay: int | None = None,
+        waiter_max_attempts: int | None = None,
+        deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.wait_for_completion = wait_for_completion
+        self.waiter_delay = waiter_delay if waiter_delay is not None else self.default_waiter_delay
+        self.waiter_max_attempts = (
+            waiter_max_attempts if waiter_max_attempts is not None else self.default_waiter_max_attempts
+        )
+        self.deferrable = deferrable
+
+    # -- results -----------------------------------------------------------------------------------
+
+    def xcom_value(self, description: dict[str, Any]) -> dict[str, Any]:
+        """Small JSON-safe summary: no timestamps, no nested payloads."""
+        spec = self.resource
+        value: dict[str, Any] = {
+            "arn": description.get(spec.arn_key),
+            "name": description.get(spec.name_key),
+            "status": description.get("status"),
+        }
+        for field in spec.xcom_fields:
+            if field in description and _xcom_safe(description[field]):
+                value[field] = description[field]
+        return value
+
+    def persist_link(self, context: Context, description: dict[str, Any]) -> None:
+        """Store and log the console link; never fail the task over a cosmetic link."""
+        spec = self.resource
+        link = LINKS.get(spec.kind)
+        if link is None:
+            return
+        try:
+            fields = {
+                "dataset_group_ref": console_ref(self.hook.get_dataset_group_arn(spec, description)),
+                "resource_ref": console_ref(description.get(spec.arn_key)),
+            }
+            region, partition = self.hook.conn_region_name, self.hook.conn_partition
+            link.persist(
+                context=context, operator=self, region_name=region, aws_partition=partition, **fields
+            )
+            url = link().format_link(region_name=region, aws_domain=link.get_aws_domain(partition), **fields)
+            self.log.info("%s console: %s", spec.label.capitalize(), url)
+        except Exception as error:  # links are best effort
+            self.log.warning("Could not build the console link for %s: %s", spec.label, error)
+
+    # -- waiting -----------------------------------------------------------------------------------
+
+    def _raise_failed(self, arn: str, description: dict[str, Any], verb: str = "creation") -> None:
+        reason = failure_reason(self.resource, description)
+        label = self.resource.label
+        raise PersonalizeResourceFailedError(f"Personalize {label} {arn} {verb} failed: {reason}")
+
+    def wait_until_active(self, context: Context, description: dict[str, Any]) -> dict[str, Any]:
+        """Return the XCom value now if no wait is needed or possible, else wait or defer."""
+        spec = self.resource
+        arn = description[spec.arn_key]
+        if not spec.has_status:
+            return self.xcom_value(description)
+        outcome = waiter_outcome(spec, description)
+        if outcome == "failure":
+            self._raise_failed(arn, description)
+        if outcome == "success" or not (self.wait_for_completion or self.deferrable):
+            return self.xcom_value(description)
+        if self.deferrable:
+            self.log.info("Deferring until %s %s is ACTIVE", spec.label, arn)
+            self.defer(trigger=self._trigger(arn, "active"), method_name="execute_complete")
+        self.log.info("Waiting for %s %s to become ACTIVE", spec.label, arn)
+        try:
+            wait(
+                waiter=self.hook.get_waiter(spec.active_waiter),
+                waiter_delay=self.waiter_delay,
+                waiter_max_attempts=self.waiter_max_attempts,
+                args={spec.arn_key: arn},
+                failure_message=f"Personalize {spec.label} {arn} failed",
+                status_message=f"{spec.label.capitalize()} {arn} status",
+                status_args=[f"{spec.describe_key}.status"],
+            )
+        except WaiterTerminalFailure as error:
+            last = (error.last_response or {}).get(spec.describe_key) or self.hook.describe(spec, arn)
+            self._raise_failed(arn, last)
+        return self.xcom_value(self.hook.describe(spec, arn))
+
+    def _trigger(self, arn: str, target: Target) -> PersonalizeResourceTrigger:
+        return PersonalizeResourceTrigger(
+            resource=self.resource.kind,
+            resource_arn=arn,
+            target=target,
+            waiter_delay=self.waiter_delay,
+            waiter_max_attempts=self.waiter_max_attempts,
+            aws_conn_id=self.aws_conn_id,
+            region_name=self.region_name,
+            verify=self.verify,
+            botocore_config=self.botocore_config,
+        )
+
+    def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> dict[str, Any]:
+        validated_event = validate_execute_complete_event(event)
+        arn = validated_event.get("resource_arn")
+        if validated_event.get("status") != "success":
+            raise PersonalizeResourceFailedError(
+                f"Error while waiting for Personalize {self.resource.label} {arn}: "
+                f"{validated_event.get('message', validated_event)}"
+            )
+        self.log.info("Personalize %s %s is ACTIVE", self.resource.label, arn)
+        return self.xcom_value(self.hook.describe(self.resource, str(arn)))
+
+
+class PersonalizeCreateResourceOperator(PersonalizeBaseOperator):
+    """
+    Create a Personalize resource, or adopt the existing one with the same name.
+
+    Subclasses set ``resource`` and implement :meth:`build_request` (the exact ``Create*`` kwargs).
+
+    :param update_if_changed: When an existing resource differs only in fields Personalize can
+        update in place (``updatable_fields``), update it instead of failing. (default: True)
+    :param limit_exceeded_retry_delay: Initial back-off in seconds when Personalize answers
+        ``LimitExceededException`` (e.g. too many concurrent jobs); doubled each retry, max 15 min.
+    :param limit_exceeded_max_retries: How many times to retry ``LimitExceededException`` before failing.
+    """
+
+    #: Fields that can be changed on an existing resource through its ``Update*`` call.
+    updatable_fields: ClassVar[frozenset[str]] = frozenset()
+    #: Enum-like fields the API may echo in another case (e.g. ``datasetType``).
+    case_insensitive_fields: ClassVar[frozenset[str]] = frozenset()
+
+    def __init__(
+        self,
+        *,
+        update_if_changed: bool = True,
+        limit_exceeded_retry_delay: int = 60,
+        limit_exceeded_max_retries: int = 5,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.update_if_changed = update_if_changed
+        self.limit_exceeded_retry_delay = limit_exceeded_retry_delay
+        self.limit_exceeded_max_retries = limit_exceeded_max_retries
+
+    def build_request(self, context: Context) -> dict[str, Any]:
+        """Keyword arguments of the ``Create*`` call (None values are dropped)."""
+        raise NotImplementedError
+
+    def candidate_requests(self, context: Context) -> Iterator[dict[str, Any]]:
+        """Requests to try in order; jobs yield a fresh name after a failed attempt."""
+        yield self.build_request(context)
+
+    def list_parent(self, request: dict[str, Any]) -> str | None:
+        key = self.resource.list_parent_key
+        return request.get(key) if key else None
+
+    def current_definition(self, description: dict[str, Any]) -> dict[str, Any]:
+        """The definition to compare against; overridden where an in-flight update supersedes it."""
+        return description
+
+    def drift(self, request: dict[str, Any], description: dict[str, Any]) -> dict[str, tuple[Any, Any]]:
+        """Differing fields as ``{field: (actual, expected)}``."""
+        current = self.current_definition(description)
+        diffs: dict[str, tuple[Any, Any]] = {}
+        for field, expected in request.items():
+            if field in _NEVER_COMPARED or field == self.resource.name_key:
+                continue
+            actual = current.get(field)
+            if field == "schema":  # JSON text: compare the documents, not their whitespace
+                expected, actual = json.loads(expected), json.loads(actual) if actual else actual
+            elif field in self.case_insensitive_fields and isinstance(actual, str):
+                expected, actual = str(expected).upper(), actual.upper()
+            if not _matches(expected, actual):
+                diffs[field] = (actual, expected)
+        return diffs
+
+    def update(self, arn: str, request: dict[str, Any], diffs: dict[str, tuple[Any, Any]]) -> None:
+        raise NotImplementedError  # only called when updatable_fields is non-empty
+
+    def _create(self, request: dict[str, Any]) -> str:
+        spec = self.resource
+        create = getattr(self.hook.client, f"create_{spec.kind}")
+        for attempt in range(self.limit_exceeded_max_retries + 1):
+            try:
+                return str(create(**request)[spec.arn_key])
+            except ClientError as error:
+                retries_left = attempt < self.limit_exceeded_max_retries
+                if error_code(error) != "LimitExceededException" or not retries_left:
+                    raise
+                delay = min(self.limit_exceeded_retry_delay * 2**attempt, _MAX_LIMIT_BACKOFF)
+                self.log.warning(
+                    "Personalize limit reached creating %s %r (%s); retry %d/%d in %ss",
+                    spec.label, request.get(spec.name_key), error, attempt + 1,
+                    self.limit_exceeded_max_retries, delay,
+                )
+                time.sleep(delay)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _adopt(self, request: dict[str, Any], description: dict[str, Any]) -> dict[str, Any]:
+        spec = self.resource
+        name, arn = request[spec.name_key], description[spec.arn_key]
+        diffs = self.drift(request, description)
+        if not diffs:
+            self.log.info("Adopting existing %s %r (%s)", spec.label, name, arn)
+            return description
+        if self.update_if_changed and set(diffs) <= self.updatable_fields:
+            self.log.info("Updating %s %r (%s): %s changed", spec.label, name, arn, ", ".join(sorted(diffs)))
+            self.update(arn, request, diffs)
+            return self.hook.describe(spec, arn)
+        details = "; ".join(
+            f"field '{field}' is {_dump(actual)}, expected {_dump(expected)}"
+            for field, (actual, expected) in sorted(diffs.items())
+        )
+        raise PersonalizeResourceDriftError(f"{spec.label} '{name}' was modified out of band: {details}")
+
+    def create_or_adopt(self, context: Context) -> dict[str, Any]:
+        """Return the description of the created or adopted resource."""
+        spec = self.resource
+        requests = list(self.candidate_requests(context))
+        for index, request in enumerate(requests):
+            name = request[spec.name_key]
+            existing = self.hook.find_by_name(spec, name, self.list_parent(request))
+            if existing is None:
+                try:
+                    arn = self._create(request)
+                except ClientError as error:
+                    if error_code(error) != "ResourceAlreadyExistsException":
+                        raise
+                    # Created concurrently, or it lives under another parent than the one listed.
+                    existing = self.hook.find_by_name(spec, name)
+                    if existing is None:
+                        raise
+                    return self._adopt(request, existing)
+                self.log.info("Created %s %r: %s", spec.label, name, arn)
+                return self.hook.describe(spec, arn)
+            is_last = index == len(requests) - 1
+            if spec.has_status and waiter_outcome(spec, existing) == "failure" and not is_last:
+                self.log.warning(
+                    "Previous %s %r failed (%s); starting a new one",
+                    spec.label, name, failure_reason(spec, existing),
+                )
+                continue
+            return self._adopt(request, existing)
+        raise AssertionError("candidate_requests yielded nothing")  # pragma: no cover
+
+    def execute(self, context: Context) -> dict[str, Any]:
+        description = self.create_or_adopt(context)
+        self.persist_link(context, description)
+        return self.wait_until_active(context, description)
+
+
+class PersonalizeJobOperator(PersonalizeCreateResourceOperator):
+    """
+    Create-or-adopt for jobs (import/export, solution version, batch inference/segment).
+
+    Unless ``job_name`` is given, the name is ``<job_name_prefix>-<hash>`` where the hash covers
+    the DAG, task, run, map index and the job definition: a retry of the same task instance finds
+    and re-attaches to the job it started, and a new run (or a changed definition) gets a new job.
+    When the job found has failed, up to ``max_job_attempts`` - 1 fresh jobs are started with an
+    attempt suffix.
+
+    :param job_name: Explicit job name (disables the derived name).
+    :param job_name_prefix: Prefix of the derived name (default: the task id).
+    :param max_job_attempts: Distinct jobs one task instance may start after failures. (default: 3)
+    """
+
+    default_waiter_delay = 60
+    default_waiter_max_attempts = 720
+
+    def __init__(
+        self,
+        *,
+        job_name: str | None = None,
+        job_name_prefix: str | None = None,
+        max_job_attempts: int = 3,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.job_name = job_name
+        self.job_name_prefix = job_name_prefix
+        self.max_job_attempts = max_job_attempts
+
+    def build_definition(self, context: Context) -> dict[str, Any]:
+        """The ``Create*`` kwargs without the name."""
+        raise NotImplementedError
+
+    def build_request(self, context: Context) -> dict[str, Any]:
+        return next(iter(self.candidate_requests(context)))
+
+    def candidate_requests(self, context: Context) -> Iterator[dict[str, Any]]:
+        definition = self.build_definition(context)
+        name_key = self.resource.name_key
+        if self.job_name:
+            yield {name_key: self.job_name, **definition}
+            return
+        ti = context.get("ti")
+        key = run_key(
+            getattr(ti, "dag_id", None),
+            getattr(ti, "task_id", self.task_id),
+            context.get("run_id") or getattr(ti, "run_id", None),
+            getattr(ti, "map_index", -1),
+            {k: v for k, v in definition.items() if k not in _NEVER_COMPARED},
+        )
+        prefix = self.job_name_prefix or self.task_id
+        for attempt in range(1, max(1, self.max_job_attempts) + 1):
+            suffix = key if attempt == 1 else f"{key}-a{attempt}"
+            yield {name_key: job_name(prefix, suffix), **definition}
+
+
+class PersonalizeDeleteResourceOperator(PersonalizeBaseOperator):
+    """
+    Delete a Personalize resource and wait until it is gone (describe answers NotFound).
+
+    A resource that does not exist counts as deleted. Subclasses set ``resource`` and
+    ``arn_argument`` (the name of their templated ARN argument).
+    """
+
+    arn_argument: ClassVar[str]
+    default_waiter_delay = 15
+
+    @property
+    def resource_arn(self) -> str:
+        return str(getattr(self, self.arn_argument))
+
+    def _deleted(self, arn: str) -> dict[str, Any]:
+        return {"arn": arn, "status": "DELETED"}
+
+    def execute(self, context: Context) -> dict[str, Any]:
+        spec, arn = self.resource, self.resource_arn
+        try:
+            existed = self.hook.delete(spec, arn)
+        except ClientError as error:
+            if error_code(error) != "ResourceInUseException":
+                raise
+            current = self.hook.describe_or_none(spec, arn)
+            if current is not None and not str(current.get("status", "")).startswith("DELETE"):
+                raise PersonalizeResourceInUseError(
+                    f"Cannot delete Personalize {spec.label} {arn} (status {current.get('status')!r}): "
+                    f"{error.response['Error'].get('Message', error)}"
+                ) from error
+            existed = current is not None  # a deletion is already under way: just wait for it
+        if not existed:
+            self.log.info("Personalize %s %s does not exist; nothing to delete", spec.label, arn)
+            return self._deleted(arn)
+        self.log.info("Deleting Personalize %s %s", spec.label, arn)
+        if not (self.wait_for_completion or self.deferrable):
+            return {"arn": arn, "status": "DELETE PENDING"}
+        if self.hook.describe_or_none(spec, arn) is None:
+            return self._deleted(arn)
+        if self.deferrable:
+            self.defer(trigger=self._trigger(arn, "deleted"), method_name="execute_complete")
+        self.hook.wait_deleted(spec, arn, self.waiter_delay, self.waiter_max_attempts)
+        return self._deleted(arn)
+
+    def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> dict[str, Any]:
+        validated_event = validate_execute_complete_event(event)
+        arn = str(validated_event.get("resource_arn"))
+        if validated_event.get("status") != "success":
+            raise AirflowException(
+                f"Error while deleting Personalize {self.resource.label} {arn}: "
+                f"{validated_event.get('message', validated_event)}"
+            )
+        return self._deleted(arn)
+
+
+def prune(request: dict[str, Any]) -> dict[str, Any]:
+    """Drop None values (recursively) so optional arguments are simply not sent."""
+    pruned: dict[str, Any] = {}
+    for key, value in request.items():
+        if isinstance(value, dict):
+            value = prune(value)
+            if not value:
+                continue
+        if value is not None:
+            pruned[key] = value
+    return pruned

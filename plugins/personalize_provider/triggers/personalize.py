@@ -1,0 +1,73 @@
+"""Triggers waiting on Personalize resources from the triggerer (deferrable operators)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from airflow.providers.amazon.aws.triggers.base import AwsBaseWaiterTrigger
+
+from personalize_provider.hooks.personalize import PersonalizeHook
+from personalize_provider.resources import get_spec
+
+WaitTarget = Literal["active", "deleted"]
+
+
+class PersonalizeResourceTrigger(AwsBaseWaiterTrigger):
+    """
+    Trigger when a Personalize resource reaches its terminal state (``active``) or is gone (``deleted``).
+
+    One trigger serves every resource type: the waiter, its arguments and the status queries come
+    from the resource spec, so only the kind, the ARN and the target are serialized.
+
+    :param resource: Resource kind, e.g. ``"dataset_import_job"`` (see ``personalize_provider.resources``).
+    :param resource_arn: ARN of the resource to watch.
+    :param target: ``"active"`` to wait for ACTIVE (failing on CREATE FAILED & co.), ``"deleted"``
+        to wait until describe answers ResourceNotFoundException.
+    :param waiter_delay: The amount of time in seconds to wait between attempts.
+    :param waiter_max_attempts: The maximum number of attempts to be made.
+    :param aws_conn_id: The Airflow connection used for AWS credentials.
+    :param region_name: The AWS region where the resources to watch are.
+    :param verify: Whether or not to verify SSL certificates.
+    :param botocore_config: Configuration dictionary (key-values) for botocore client.
+    """
+
+    aws_hook_class = PersonalizeHook
+
+    def __init__(
+        self,
+        *,
+        resource: str,
+        resource_arn: str,
+        target: WaitTarget = "active",
+        waiter_delay: int = 30,
+        waiter_max_attempts: int = 120,
+        aws_conn_id: str | None = "aws_default",
+        region_name: str | None = None,
+        verify: bool | str | None = None,
+        botocore_config: dict | None = None,
+    ) -> None:
+        spec = get_spec(resource)
+        if target not in ("active", "deleted"):
+            raise ValueError(f"target must be 'active' or 'deleted', got {target!r}")
+        key = spec.describe_key
+        status_queries = [f"{key}.status", f"{key}.failureReason"]
+        if spec.kind in ("campaign", "recommender"):
+            update = "latestCampaignUpdate" if spec.kind == "campaign" else "latestRecommenderUpdate"
+            status_queries += [f"{key}.{update}.status", f"{key}.{update}.failureReason"]
+        verb = "creation" if target == "active" else "deletion"
+        super().__init__(
+            serialized_fields={"resource": spec.kind, "resource_arn": resource_arn, "target": target},
+            waiter_name=spec.active_waiter if target == "active" else spec.deleted_waiter,
+            waiter_args={spec.arn_key: resource_arn},
+            failure_message=f"Personalize {spec.label} {resource_arn} {verb} failed",
+            status_message=f"Status of Personalize {spec.label} {resource_arn} is",
+            status_queries=status_queries,
+            return_key="resource_arn",
+            return_value=resource_arn,
+            waiter_delay=waiter_delay,
+            waiter_max_attempts=waiter_max_attempts,
+            aws_conn_id=aws_conn_id,
+            region_name=region_name,
+            verify=verify,
+            botocore_config=botocore_config,
+        )
