@@ -200,7 +200,7 @@ def render_html(
     metric_names = _history_metrics(dec, points)
     history_head = "".join(f"<th>{esc(m)}</th>" for m in metric_names)
     history_rows = "\n".join(
-        f"<tr><td title=\"{esc(p.version_arn)}\">{esc(p.label)}</td><td>{esc(p.created_iso)}</td>"
+        f'<tr><td title="{esc(p.version_arn)}">{esc(p.label)}</td><td>{esc(p.created_iso)}</td>'
         f"<td>{'yes' if p.promoted else ''}</td>"
         + "".join(f"<td class=num>{_num(p.metrics.get(m))}</td>" for m in metric_names)
         + "</tr>"

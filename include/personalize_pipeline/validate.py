@@ -97,6 +97,7 @@ def _describe_observed(result: dict[str, Any]) -> tuple[str, str]:
     """(observed, where): counts and a few sample values with their CSV line numbers."""
     if "observed_value" in result:
         value = result["observed_value"]
+        value = value.item() if hasattr(value, "item") else value
         if isinstance(value, float):
             value = round(value, 4)
         return str(value), ""
@@ -107,7 +108,7 @@ def _describe_observed(result: dict[str, Any]) -> tuple[str, str]:
              if isinstance(i, int | float)]
     observed = f"{count} unexpected ({pct:.2f}%)"
     if samples:
-        observed += " e.g. " + ", ".join(repr(s) for s in samples[:3])
+        observed += " e.g. " + ", ".join(repr(s.item() if hasattr(s, "item") else s) for s in samples[:3])
     return observed, ("CSV lines " + ", ".join(map(str, lines))) if lines else ""
 
 

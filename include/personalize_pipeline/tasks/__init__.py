@@ -1,0 +1,1 @@
+"""Task bodies the DAG factory wires together; heavy imports happen inside the functions, at run time."""

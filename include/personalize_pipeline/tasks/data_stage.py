@@ -1,0 +1,80 @@
+"""Extract → stage in S3 → validate: the data stage of the pipeline."""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from personalize_pipeline.config import PipelineConfig
+from personalize_pipeline.run_context import extract_mode, run_interval
+
+log = logging.getLogger(__name__)
+
+
+def _s3_hook(config: PipelineConfig) -> Any:
+    from airflow.providers.amazon.aws.hooks.s3 import S3Hook
+
+    return S3Hook(aws_conn_id=config.aws_conn_id)
+
+
+def extract_and_stage(config: PipelineConfig, context: Mapping[str, Any]) -> dict[str, Any]:
+    """Extract every configured dataset into local CSVs, then upload them as one run partition.
+
+    Nothing is uploaded unless every extract finished, so a source that fails mid-way leaves the partition as it
+    was (absent, or the previous attempt's complete files with their manifest).
+    """
+    from personalize_pipeline.extract import extract_dataset
+    from personalize_pipeline.staging import partition_name, upload_partition
+
+    interval = run_interval(context)
+    mode = extract_mode(config, context.get("params"))
+    partition = partition_name(mode, interval)
+    with tempfile.TemporaryDirectory(prefix="personalize-extract-") as tmp:
+        out_dir = Path(tmp)
+        stats = {ds: extract_dataset(config, ds, mode, interval, out_dir) for ds in config.datasets}
+        for s in stats.values():
+            log.info("extracted %s: %d rows from %d source rows (%d duplicates dropped)",
+                     s.dataset, s.rows, s.source_rows, s.duplicates_dropped)
+        manifest = upload_partition(
+            _s3_hook(config), config, partition, {ds: out_dir / f"{ds}.csv" for ds in stats}, stats,
+            extra={"mode": mode, "interval": {"start": interval.start, "end": interval.end}},
+        )
+    log.info("staged partition %s", manifest["prefix"])
+    return manifest
+
+
+def _download(s3_hook: Any, uri: str, target: Path) -> Path:
+    bucket, key = uri.removeprefix("s3://").split("/", 1)
+    s3_hook.get_key(key, bucket).download_file(str(target))
+    return target
+
+
+def _upload_tree(s3_hook: Any, root: Path, bucket: str, prefix: str) -> None:
+    for path in sorted(p for p in root.rglob("*") if p.is_file()):
+        s3_hook.load_file(str(path), key=f"{prefix}/{path.relative_to(root).as_posix()}", bucket_name=bucket,
+                          replace=True)
+
+
+def validate_staged(config: PipelineConfig, manifest: Mapping[str, Any]) -> dict[str, Any]:
+    """The gate: run the GX suites on the staged files; fail the task (and so block the import) on any rule."""
+    from airflow.sdk.exceptions import AirflowFailException
+
+    from personalize_pipeline.validate import ValidationFailed, validate_files
+
+    s3 = _s3_hook(config)
+    with tempfile.TemporaryDirectory(prefix="personalize-validate-") as tmp:
+        local = {ds: _download(s3, uri, Path(tmp) / f"{ds}.csv") for ds, uri in manifest["files"].items()}
+        docs_dir = Path(tmp) / "data_docs"
+        report = validate_files(local, config, docs_dir=docs_dir)
+        if not report.success:
+            prefix = f"{manifest['prefix'].removeprefix(f's3://{config.bucket}/')}/data_docs"
+            _upload_tree(s3, docs_dir, config.bucket, prefix)
+            report.data_docs = f"s3://{config.bucket}/{prefix}/index.html"
+            log.error("data validation failed; Data Docs: %s", report.data_docs)
+            # No retry can fix the data, so fail without burning retries.
+            raise AirflowFailException(str(ValidationFailed(report)))
+    log.info("all data rules passed: %s", report.statistics)
+    return report.to_dict()

@@ -1,0 +1,67 @@
+"""Shared test harness: an isolated AIRFLOW_HOME, a small generated LMS database, and local services
+(moto's S3 server, the local Personalize engine) started for real on loopback."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+_HOME = Path(tempfile.mkdtemp(prefix="airflow-home-"))
+# Before anything imports airflow: never touch a developer's ~/airflow.
+os.environ.update(
+    AIRFLOW_HOME=str(_HOME),
+    AIRFLOW__CORE__LOAD_EXAMPLES="False",
+    AIRFLOW__CORE__DAGS_FOLDER=str(REPO / "dags"),
+    AIRFLOW__CORE__PLUGINS_FOLDER=str(REPO / "plugins"),
+    AIRFLOW__CORE__UNIT_TEST_MODE="True",
+    AIRFLOW__DATABASE__SQL_ALCHEMY_CONN=f"sqlite:///{_HOME / 'airflow.db'}",
+    PERSONALIZE_PIPELINE_CONFIG_DIR=str(REPO / "include" / "config"),
+    GX_ANALYTICS_ENABLED="false",
+)
+
+
+@pytest.fixture(scope="session")
+def lms_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from personalize_pipeline.sample_data import generate_database
+
+    path = tmp_path_factory.mktemp("lms") / "lms.db"
+    generate_database(path, n_events=20_000, seed=11)
+    return path
+
+
+@pytest.fixture(scope="session")
+def s3_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
+    """moto's S3 server alone (the data stage needs no Personalize)."""
+    from personalize_local.stack import local_stack
+
+    with local_stack(tmp_path_factory.mktemp("s3"), with_engine=False) as stack:
+        yield stack
+
+
+@pytest.fixture(scope="session")
+def airflow_db() -> Path:
+    """A migrated metadata DB for `airflow dags test` runs (one per test session)."""
+    subprocess.run([sys.executable, "-m", "airflow", "db", "migrate"], check=True, capture_output=True,
+                   env=os.environ.copy(), timeout=300)
+    return _HOME
+
+
+def airflow_env(stack: object, lms_db: Path, **extra: str) -> dict[str, str]:
+    env = {**os.environ, **stack.env(), "AIRFLOW_CONN_LMS_DB": f"sqlite:///{lms_db}"}  # type: ignore[attr-defined]
+    env.update(extra)
+    return env
+
+
+def run_dag_test(dag_id: str, logical_date: str, env: dict[str, str], *extra_args: str,
+                 timeout: int = 900) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "airflow", "dags", "test", dag_id, logical_date, *extra_args],
+        capture_output=True, text=True, env=env, timeout=timeout, cwd=REPO,
+    )
