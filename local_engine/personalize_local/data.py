@@ -1,0 +1,141 @@
+"""Dataset import/export jobs (CSV in S3) and assembling training data for a dataset group."""
+
+from __future__ import annotations
+
+import io
+import time
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from .errors import InvalidInput
+from .recipes import TrainingData
+from .schemas import conform, parse_schema
+
+if TYPE_CHECKING:
+    from .engine import Engine
+    from .jobs import JobContext
+
+Record = dict[str, Any]
+ID_FIELD = {"INTERACTIONS": None, "ITEMS": "ITEM_ID", "USERS": "USER_ID", "ACTIONS": "ACTION_ID"}
+
+
+def split_s3(path: str) -> tuple[str, str]:
+    if not path.startswith("s3://"):
+        raise InvalidInput(f"{path} is not an s3:// path")
+    bucket, _, key = path[5:].partition("/")
+    return bucket, key
+
+
+def s3_objects(engine: Engine, path: str, suffixes: tuple[str, ...]) -> list[str]:
+    """Keys under an s3 path: the object itself if it exists, else every matching object below the prefix."""
+    bucket, key = split_s3(path)
+    s3 = engine.s3
+    try:
+        if key and not key.endswith("/"):
+            s3.head_object(Bucket=bucket, Key=key)
+            return [key]
+    except Exception:  # noqa: S110 - not an object, so treat it as a prefix
+        pass
+    keys: list[str] = []
+    try:
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=key):
+            keys += [o["Key"] for o in page.get("Contents", []) if o["Key"].lower().endswith(suffixes)]
+    except Exception as exc:
+        raise InvalidInput(f"Cannot read {path}: {exc}") from exc
+    if not keys:
+        raise InvalidInput(f"No {'/'.join(suffixes)} files found at {path}")
+    return sorted(keys)
+
+
+def read_s3(engine: Engine, bucket: str, key: str) -> bytes:
+    return bytes(engine.s3.get_object(Bucket=bucket, Key=key)["Body"].read())
+
+
+def write_s3(engine: Engine, path: str, body: bytes) -> None:
+    bucket, key = split_s3(path)
+    engine.s3.put_object(Bucket=bucket, Key=key, Body=body)
+
+
+def load_dataset(engine: Engine, dataset_arn: str) -> pd.DataFrame | None:
+    path = engine.store.dataset_path(dataset_arn)
+    return pd.read_parquet(path) if path.exists() else None
+
+
+def run_import(engine: Engine, job: Record, context: JobContext) -> Record:
+    dataset = engine.store.require(job["datasetArn"], "Dataset")
+    schema = engine.store.require(dataset["schemaArn"], "Schema")
+    fields = parse_schema(schema["schema"])
+    location = job["dataSource"]["dataLocation"]
+    bucket, _ = split_s3(location)
+    frames: list[pd.DataFrame] = []
+    total = 0
+    for key in s3_objects(engine, location, (".csv",)):
+        context.check()
+        raw = pd.read_csv(io.BytesIO(read_s3(engine, bucket, key)), dtype=str, keep_default_na=False)
+        checked = conform(raw, fields)
+        if checked.bad_rows:
+            raise InvalidInput(f"s3://{bucket}/{key}: " + checked.failure_reason(len(raw)))
+        frames.append(checked.frame)
+        total += len(raw)
+    new = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    existing = load_dataset(engine, dataset["datasetArn"]) if job.get("importMode") == "INCREMENTAL" else None
+    if existing is not None:
+        combined = pd.concat([existing, new], ignore_index=True)
+        id_field = ID_FIELD.get(dataset["datasetType"])
+        if id_field:  # items/users: the newest row for an id wins
+            combined = combined.drop_duplicates(id_field, keep="last")
+        new = combined
+    path = engine.store.dataset_path(dataset["datasetArn"])
+    tmp = path.with_suffix(".tmp")
+    new.to_parquet(tmp, index=False)
+    tmp.replace(path)
+    now = time.time()
+    engine.store.update(dataset["datasetArn"], {"_dataTime": now, "_rows": len(new)})
+    return {"_importedRows": total}
+
+
+def run_export(engine: Engine, job: Record, context: JobContext) -> Record:
+    frame = load_dataset(engine, job["datasetArn"])
+    if frame is None:
+        raise InvalidInput("The dataset has no imported data to export")
+    destination = job["jobOutput"]["s3DataDestination"]["path"].rstrip("/")
+    name = job["jobName"]
+    write_s3(engine, f"{destination}/{name}_part_00000.csv", frame.to_csv(index=False).encode())
+    return {}
+
+
+def training_data(engine: Engine, group_arn: str, event_type: str | None, threshold: str | None) -> TrainingData:
+    """Interactions of a dataset group filtered as Personalize does for a solution, plus metadata."""
+    datasets = {d["datasetType"]: d for d in engine.store.list("Dataset", group_arn)}
+    if "INTERACTIONS" not in datasets:
+        raise InvalidInput("The dataset group has no INTERACTIONS dataset")
+    events = load_dataset(engine, datasets["INTERACTIONS"]["datasetArn"])
+    if events is None or events.empty:
+        raise InvalidInput("The INTERACTIONS dataset has no imported data")
+    if event_type:
+        if "EVENT_TYPE" not in events:
+            raise InvalidInput(f"eventType {event_type} given but the interactions have no EVENT_TYPE field")
+        events = events[events["EVENT_TYPE"] == event_type]
+    if threshold is not None:
+        if "EVENT_VALUE" not in events:
+            raise InvalidInput("eventValueThreshold given but the interactions have no EVENT_VALUE field")
+        events = events[events["EVENT_VALUE"].astype("float64").fillna(-np.inf) >= float(threshold)]
+    events = events.reset_index(drop=True)
+    items = load_dataset(engine, datasets["ITEMS"]["datasetArn"]) if "ITEMS" in datasets else None
+    users = load_dataset(engine, datasets["USERS"]["datasetArn"]) if "USERS" in datasets else None
+    return TrainingData(events, items, users)
+
+
+def check_minimums(data: TrainingData) -> None:
+    """Personalize's documented minimums for custom solutions."""
+    events = data.interactions
+    if len(events) < 1000:
+        raise InvalidInput(f"Insufficient data: {len(events)} interactions after event type and event value "
+                           "filtering; at least 1000 are required")
+    per_user = events.groupby("USER_ID").size()
+    active_users = int((per_user >= 2).sum())
+    if active_users < 25:
+        raise InvalidInput(f"Insufficient data: {active_users} users with at least 2 interactions; at least 25 "
+                           "are required")

@@ -1,0 +1,80 @@
+"""The engine object shared by the HTTP layer and the job workers."""
+
+from __future__ import annotations
+
+import pickle
+import threading
+from collections import OrderedDict
+from typing import Any
+
+import boto3
+from botocore.config import Config as BotoConfig
+
+from .config import Config
+from .predict import Predictor
+from .recipes import Model
+from .store import Store
+
+PENDING = "CREATE PENDING"
+IN_PROGRESS = "CREATE IN_PROGRESS"
+ACTIVE = "ACTIVE"
+FAILED = "CREATE FAILED"
+STOPPING = "CREATE STOPPING"
+STOPPED = "CREATE STOPPED"
+UNFINISHED = (PENDING, IN_PROGRESS, STOPPING)
+
+
+class Engine:
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self.store = Store(config.data_dir)
+        self._s3: Any = None
+        self._models: OrderedDict[str, Predictor] = OrderedDict()
+        self._models_lock = threading.Lock()
+        from .jobs import JobRunner  # late import: jobs need the engine type only at run time
+
+        self.jobs = JobRunner(self)
+
+    @property
+    def s3(self) -> Any:
+        if self._s3 is None:
+            self._s3 = boto3.client("s3", endpoint_url=self.config.s3_endpoint_url, region_name=self.config.region,
+                                    config=BotoConfig(retries={"max_attempts": 3, "mode": "standard"}))
+        return self._s3
+
+    def arn(self, resource_type: str, *parts: str) -> str:
+        return f"arn:aws:personalize:{self.config.region}:{self.config.account_id}:{resource_type}/" + "/".join(parts)
+
+    # Models -------------------------------------------------------------------------------------------
+    def save_model(self, solution_version_arn: str, model: Model) -> None:
+        path = self.store.model_path(solution_version_arn)
+        tmp = path.with_suffix(".tmp")
+        with tmp.open("wb") as fh:
+            pickle.dump(model, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        tmp.replace(path)  # atomic: a crash never leaves a half-written model behind
+
+    def predictor(self, solution_version_arn: str) -> Predictor:
+        """Trained models are cached in memory (LRU of 8); they are our own pickles from the data dir."""
+        with self._models_lock:
+            if solution_version_arn in self._models:
+                self._models.move_to_end(solution_version_arn)
+                return self._models[solution_version_arn]
+        with self.store.model_path(solution_version_arn).open("rb") as fh:
+            model = pickle.load(fh)  # noqa: S301 - written by save_model in our own data dir
+        predictor = Predictor(model)
+        with self._models_lock:
+            self._models[solution_version_arn] = predictor
+            while len(self._models) > 8:
+                self._models.popitem(last=False)
+        return predictor
+
+    def forget_model(self, solution_version_arn: str) -> None:
+        with self._models_lock:
+            self._models.pop(solution_version_arn, None)
+        self.store.model_path(solution_version_arn).unlink(missing_ok=True)
+
+    def start(self) -> None:
+        self.jobs.recover()
+
+    def close(self) -> None:
+        self.store.close()

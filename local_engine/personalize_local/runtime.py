@@ -1,0 +1,95 @@
+"""personalize-runtime operations served from deployed campaigns."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from typing import Any
+
+from . import protocol
+from .engine import ACTIVE, Engine
+from .errors import InvalidInput, NotFound
+from .filters import CompiledFilter
+from .predict import Exploration
+from .recipes import RECIPES
+
+Record = dict[str, Any]
+
+
+class Runtime:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._filters: dict[str, CompiledFilter] = {}
+        self._lock = threading.Lock()
+
+    def call(self, op_name: str, params: Record) -> Record:
+        op = protocol.operation(op_name, protocol.RUNTIME_SERVICE)
+        protocol.validate_input(op, params)
+        handler = {"GetRecommendations": self.get_recommendations,
+                   "GetPersonalizedRanking": self.get_personalized_ranking}.get(op_name)
+        if handler is None:
+            raise InvalidInput(f"{op_name} is not supported by personalize-local")
+        return protocol.output_for(op, handler(params))
+
+    def _campaign(self, params: Record) -> tuple[Record, str]:
+        if params.get("recommenderArn"):
+            raise InvalidInput("Domain recommenders are not supported by personalize-local; use a campaignArn")
+        arn = params.get("campaignArn")
+        if not arn:
+            raise InvalidInput("campaignArn is required")
+        campaign = self.engine.store.get(arn, "Campaign")
+        if campaign is None:
+            raise NotFound(f"Could not find resource of type campaign with ARN: {arn}")
+        if campaign.get("status") != ACTIVE:
+            raise InvalidInput(f"Campaign {arn} is {campaign.get('status')}, not ACTIVE")
+        version = self.engine.store.require(campaign["solutionVersionArn"], "SolutionVersion")
+        return campaign, RECIPES[version["recipeArn"]].recipe_type
+
+    def _filter(self, params: Record) -> CompiledFilter | None:
+        arn = params.get("filterArn")
+        if not arn:
+            return None
+        with self._lock:
+            cached = self._filters.get(arn)
+        if cached is None:
+            record = self.engine.store.get(arn, "Filter")
+            if record is None:
+                raise NotFound(f"Could not find resource of type filter with ARN: {arn}")
+            if record.get("status") != ACTIVE:
+                raise InvalidInput(f"Filter {arn} is {record.get('status')}, not ACTIVE")
+            cached = CompiledFilter(record["filterExpression"])
+            with self._lock:
+                self._filters[arn] = cached
+        return cached
+
+    def get_recommendations(self, params: Record) -> Record:
+        campaign, recipe_type = self._campaign(params)
+        predictor = self.engine.predictor(campaign["solutionVersionArn"])
+        n = int(params.get("numResults") or 25)
+        if not 1 <= n <= 500:
+            raise InvalidInput("numResults must be between 1 and 500")
+        flt = self._filter(params)
+        values = params.get("filterValues") or {}
+        if recipe_type == "RELATED_ITEMS":
+            if not params.get("itemId"):
+                raise InvalidInput(f"Campaign {campaign['campaignArn']} uses a related-items recipe: itemId required")
+            items, scores = predictor.recommend_items([params["itemId"]], n, flt, values, params.get("userId"))[0]
+        elif recipe_type == "USER_PERSONALIZATION":
+            if not params.get("userId"):
+                raise InvalidInput(f"Campaign {campaign['campaignArn']} needs a userId")
+            exploration = Exploration.from_config((campaign.get("campaignConfig") or {}).get("itemExplorationConfig"))
+            items, scores = predictor.recommend_users([params["userId"]], n, flt, values, exploration)[0]
+        else:
+            raise InvalidInput(f"GetRecommendations is not available for recipe type {recipe_type}")
+        return {"itemList": [{"itemId": i, "score": s} for i, s in zip(items, scores, strict=True)],
+                "recommendationId": f"RID-{uuid.uuid4()}"}
+
+    def get_personalized_ranking(self, params: Record) -> Record:
+        campaign, recipe_type = self._campaign(params)
+        if recipe_type != "PERSONALIZED_RANKING":
+            raise InvalidInput("GetPersonalizedRanking needs a campaign of a personalized-ranking recipe")
+        predictor = self.engine.predictor(campaign["solutionVersionArn"])
+        ranked = predictor.rank(params["userId"], list(params["inputList"]), self._filter(params),
+                                params.get("filterValues") or {})
+        return {"personalizedRanking": [{"itemId": i, **({"score": s} if s is not None else {})} for i, s in ranked],
+                "recommendationId": f"RID-{uuid.uuid4()}"}

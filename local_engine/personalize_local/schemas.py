@@ -1,0 +1,137 @@
+"""Avro schema checks (per dataset type, as Personalize enforces them) and CSV row validation."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .errors import InvalidInput
+
+PRIMITIVES = {"string", "long", "int", "float", "double", "boolean"}
+REQUIRED_FIELDS = {
+    "INTERACTIONS": {"USER_ID": {"string"}, "ITEM_ID": {"string"}, "TIMESTAMP": {"long", "int"}},
+    "ITEMS": {"ITEM_ID": {"string"}},
+    "USERS": {"USER_ID": {"string"}},
+    "ACTIONS": {"ACTION_ID": {"string"}},
+    "ACTION_INTERACTIONS": {"USER_ID": {"string"}, "ACTION_ID": {"string"}, "TIMESTAMP": {"long", "int"}},
+}
+RESERVED_OPTIONAL = {"EVENT_VALUE": {"float", "double", "int", "long"}, "EVENT_TYPE": {"string"}}
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    type: str
+    nullable: bool
+    categorical: bool
+
+
+def parse_schema(text: str) -> list[Field]:
+    """Parse and check a Personalize Avro record schema; raises InvalidInput with the reason."""
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InvalidInput(f"Schema is not valid JSON: {exc}") from exc
+    if not isinstance(doc, dict) or doc.get("type") != "record" or not isinstance(doc.get("fields"), list):
+        raise InvalidInput("Schema must be an Avro record with a 'fields' list")
+    if not doc["fields"]:
+        raise InvalidInput("Schema must declare at least one field")
+    fields: list[Field] = []
+    seen: set[str] = set()
+    for raw in doc["fields"]:
+        if not isinstance(raw, dict) or not isinstance(raw.get("name"), str):
+            raise InvalidInput("Every schema field needs a name")
+        name = raw["name"]
+        if name.upper() in seen:
+            raise InvalidInput(f"Duplicate field {name}")
+        seen.add(name.upper())
+        types = raw.get("type")
+        options = types if isinstance(types, list) else [types]
+        nullable = "null" in options
+        concrete = [t for t in options if t != "null"]
+        if len(concrete) != 1 or concrete[0] not in PRIMITIVES:
+            raise InvalidInput(f"Field {name} has unsupported type {types!r}; use one primitive, optionally "
+                               "in a union with null")
+        categorical = bool(raw.get("categorical", False))
+        if categorical and concrete[0] != "string":
+            raise InvalidInput(f"Field {name} is categorical but not of type string")
+        fields.append(Field(name, concrete[0], nullable, categorical))
+    return fields
+
+
+def check_for_dataset_type(fields: list[Field], dataset_type: str) -> None:
+    by_name = {f.name.upper(): f for f in fields}
+    for name, allowed in REQUIRED_FIELDS.get(dataset_type, {}).items():
+        field = by_name.get(name)
+        if field is None:
+            raise InvalidInput(f"Schema for {dataset_type} dataset must include required field {name}")
+        if field.type not in allowed or field.nullable:
+            raise InvalidInput(f"Field {name} of a {dataset_type} dataset must be a non-null {sorted(allowed)[0]}")
+    for name, allowed in RESERVED_OPTIONAL.items():
+        if name in by_name and dataset_type == "INTERACTIONS" and by_name[name].type not in allowed:
+            raise InvalidInput(f"Field {name} must be one of {sorted(allowed)}")
+    if dataset_type in ("ITEMS", "USERS") and len(fields) < 2:
+        raise InvalidInput(f"Schema for {dataset_type} dataset must include at least one metadata field")
+
+
+@dataclass
+class RowCheck:
+    frame: pd.DataFrame
+    bad_rows: int
+    examples: list[str]
+
+    def failure_reason(self, total: int) -> str:
+        return (f"{self.bad_rows} of {total} rows failed schema validation, e.g. " + "; ".join(self.examples))
+
+
+def conform(raw: pd.DataFrame, fields: list[Field]) -> RowCheck:
+    """Map CSV columns onto schema fields (case-insensitive) and type-check every row.
+
+    The CSV is read as strings so that bad values can be reported with their line numbers instead of being
+    silently coerced. Line numbers count the header as line 1.
+    """
+    columns = {c.strip().upper(): c for c in raw.columns}
+    missing = [f.name for f in fields if f.name.upper() not in columns and not f.nullable]
+    if missing:
+        raise InvalidInput(f"Input CSV is missing the following columns: {missing}")
+    out: dict[str, Any] = {}
+    bad = np.zeros(len(raw), dtype=bool)
+    examples: list[str] = []
+
+    def flag(mask: np.ndarray, why: str) -> None:
+        new = mask & ~bad
+        for idx in np.flatnonzero(new)[: max(0, 5 - len(examples))]:
+            examples.append(f"line {idx + 2}: {why}")
+        bad[:] |= mask
+
+    for field in fields:
+        source = columns.get(field.name.upper())
+        if source is None:
+            col = pd.Series([None] * len(raw), dtype=object)
+        else:
+            text = raw[source].fillna("").astype(str).str.strip()
+            col = text.astype(object).where(text != "", None)
+        null = col.isna().to_numpy()
+        if not field.nullable:
+            flag(null, f"{field.name} is empty but not nullable")
+        if field.type == "string":
+            out[field.name] = col
+        elif field.type in ("long", "int"):
+            num = pd.to_numeric(col, errors="coerce")
+            invalid = (~null) & (num.isna().to_numpy() | (num.fillna(0) % 1 != 0).to_numpy())
+            flag(invalid, f"{field.name} is not an integer")
+            out[field.name] = num.round().astype("Int64")
+        elif field.type in ("float", "double"):
+            num = pd.to_numeric(col, errors="coerce")
+            flag((~null) & num.isna().to_numpy(), f"{field.name} is not a number")
+            out[field.name] = num.astype("float64")
+        else:  # boolean
+            lowered = col.str.lower()
+            flag((~null) & ~lowered.isin(["true", "false"]).to_numpy(), f"{field.name} is not a boolean")
+            out[field.name] = (lowered == "true").astype(object).where(~null, None)
+    frame = pd.DataFrame(out)
+    return RowCheck(frame=frame, bad_rows=int(bad.sum()), examples=examples)

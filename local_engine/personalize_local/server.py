@@ -1,0 +1,96 @@
+"""HTTP front end: the control plane (botocore `json` protocol on POST /) and the runtime (rest-json) on one port."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from .config import Config
+from .engine import Engine
+from .errors import InvalidInput, ServiceError
+from .faults import FaultInjector
+from .resources import Operations
+from .runtime import Runtime
+
+log = logging.getLogger("personalize_local.server")
+JSON_11 = "application/x-amz-json-1.1"
+TARGET_PREFIX = "AmazonPersonalize."
+
+
+def _error(exc: ServiceError, content_type: str) -> Response:
+    body = json.dumps({"__type": exc.code, "message": exc.message})
+    return Response(body, status_code=exc.status, media_type=content_type,
+                    headers={"x-amzn-ErrorType": exc.code})
+
+
+async def _body(request: Request) -> dict[str, Any]:
+    raw = await request.body()
+    if not raw.strip():
+        return {}
+    try:
+        value = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise InvalidInput(f"Request body is not valid JSON: {exc.msg}") from exc
+    if not isinstance(value, dict):
+        raise InvalidInput("Request body must be a JSON object")
+    return value
+
+
+def create_app(config: Config) -> Starlette:
+    engine = Engine(config)
+    operations = Operations(engine)
+    runtime = Runtime(engine)
+    faults = FaultInjector(config)
+
+    async def serve(request: Request, content_type: str, call: Callable[[dict[str, Any]], dict[str, Any]]) -> Response:
+        try:
+            fault = faults.request_fault()
+            if fault is not None:
+                raise fault
+            params = await _body(request)
+            result = await run_in_threadpool(call, params)
+            return Response(json.dumps(result), media_type=content_type)
+        except ServiceError as exc:
+            return _error(exc, content_type)
+        except Exception as exc:
+            log.exception("unhandled error")
+            from .errors import InternalError
+
+            return _error(InternalError(f"{type(exc).__name__}: {exc}"), content_type)
+
+    async def control(request: Request) -> Response:
+        target = request.headers.get("x-amz-target", "")
+        if not target.startswith(TARGET_PREFIX):
+            return _error(InvalidInput(f"Missing or unknown X-Amz-Target header: {target!r}"), JSON_11)
+        op_name = target[len(TARGET_PREFIX):]
+        return await serve(request, JSON_11, lambda params: operations.call(op_name, params))
+
+    def runtime_route(op_name: str) -> Callable[[Request], Any]:
+        async def handler(request: Request) -> Response:
+            return await serve(request, "application/json", lambda params: runtime.call(op_name, params))
+        return handler
+
+    async def health(request: Request) -> Response:
+        return JSONResponse({"status": "ok"})
+
+    app = Starlette(
+        routes=[
+            Route("/", control, methods=["POST"]),
+            Route("/recommendations", runtime_route("GetRecommendations"), methods=["POST"]),
+            Route("/personalize-ranking", runtime_route("GetPersonalizedRanking"), methods=["POST"]),
+            Route("/action-recommendations", runtime_route("GetActionRecommendations"), methods=["POST"]),
+            Route("/health", health, methods=["GET"]),
+        ],
+        on_startup=[engine.start],
+        on_shutdown=[engine.close],
+    )
+    app.state.engine = engine
+    return app
