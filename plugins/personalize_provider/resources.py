@@ -133,8 +133,9 @@ BATCH_SEGMENT_JOB = ResourceSpec(
     deletable=False,
     xcom_fields=("solutionVersionArn",),
 )
-FILTER = ResourceSpec("Filter", "filter", "Filters", list_parent_key="datasetGroupArn",
-                      xcom_fields=("datasetGroupArn",))
+FILTER = ResourceSpec(
+    "Filter", "filter", "Filters", list_parent_key="datasetGroupArn", xcom_fields=("datasetGroupArn",)
+)
 EVENT_TRACKER = ResourceSpec(
     "EventTracker",
     "event tracker",

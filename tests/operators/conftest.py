@@ -16,7 +16,7 @@ from botocore.stub import Stubber
 
 REGION = "us-east-1"
 ACCOUNT = "111122223333"
-NOW = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
+NOW = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 
 
 def arn(kind: str, name: str, region: str = REGION, partition: str = "aws") -> str:
@@ -34,11 +34,18 @@ class StubbedPersonalize:
         self.stubber.add_response(method, response, params)
 
     def error(
-        self, method: str, code: str, message: str = "", params: dict[str, Any] | None = None,
+        self,
+        method: str,
+        code: str,
+        message: str = "",
+        params: dict[str, Any] | None = None,
         status: int = 400,
     ) -> None:
         self.stubber.add_client_error(
-            method, service_error_code=code, service_message=message or code, http_status_code=status,
+            method,
+            service_error_code=code,
+            service_message=message or code,
+            http_status_code=status,
             expected_params=params,
         )
 

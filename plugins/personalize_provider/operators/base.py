@@ -307,8 +307,12 @@ class PersonalizeCreateResourceOperator(PersonalizeBaseOperator):
                 delay = min(self.limit_exceeded_retry_delay * 2**attempt, _MAX_LIMIT_BACKOFF)
                 self.log.warning(
                     "Personalize limit reached creating %s %r (%s); retry %d/%d in %ss",
-                    spec.label, request.get(spec.name_key), error, attempt + 1,
-                    self.limit_exceeded_max_retries, delay,
+                    spec.label,
+                    request.get(spec.name_key),
+                    error,
+                    attempt + 1,
+                    self.limit_exceeded_max_retries,
+                    delay,
                 )
                 time.sleep(delay)
         raise AssertionError("unreachable")  # pragma: no cover
@@ -354,7 +358,9 @@ class PersonalizeCreateResourceOperator(PersonalizeBaseOperator):
             if spec.has_status and waiter_outcome(spec, existing) == "failure" and not is_last:
                 self.log.warning(
                     "Previous %s %r failed (%s); starting a new one",
-                    spec.label, name, failure_reason(spec, existing),
+                    spec.label,
+                    name,
+                    failure_reason(spec, existing),
                 )
                 continue
             return self._adopt(request, existing)

@@ -48,7 +48,11 @@ class PersonalizeDatasetImportJobOperator(PersonalizeJobOperator):
     resource = DATASET_IMPORT_JOB
     operator_extra_links = (PersonalizeDatasetImportJobLink(),)
     template_fields: Sequence[str] = aws_template_fields(
-        "dataset_arn", "data_location", "role_arn", "import_mode", "publish_attribution_metrics_to_s3",
+        "dataset_arn",
+        "data_location",
+        "role_arn",
+        "import_mode",
+        "publish_attribution_metrics_to_s3",
         *_JOB_FIELDS,
     )
 
@@ -145,8 +149,14 @@ class _BatchJobOperator(PersonalizeJobOperator):
     """Shared arguments of batch inference and batch segment jobs."""
 
     batch_fields = (
-        "solution_version_arn", "input_path", "output_path", "role_arn", "num_results", "filter_arn",
-        "kms_key_arn", *_JOB_FIELDS,
+        "solution_version_arn",
+        "input_path",
+        "output_path",
+        "role_arn",
+        "num_results",
+        "filter_arn",
+        "kms_key_arn",
+        *_JOB_FIELDS,
     )
 
     def __init__(

@@ -47,8 +47,15 @@ class PersonalizeCreateSolutionOperator(PersonalizeCreateResourceOperator):
     resource = SOLUTION
     operator_extra_links = (PersonalizeSolutionLink(),)
     template_fields: Sequence[str] = aws_template_fields(
-        "name", "dataset_group_arn", "recipe_arn", "event_type", "perform_hpo", "perform_auto_training",
-        "perform_incremental_update", "solution_config", "tags",
+        "name",
+        "dataset_group_arn",
+        "recipe_arn",
+        "event_type",
+        "perform_hpo",
+        "perform_auto_training",
+        "perform_incremental_update",
+        "solution_config",
+        "tags",
     )
 
     def __init__(

@@ -1,0 +1,289 @@
+"""Create-or-adopt behaviour of every create operator, with requests validated by botocore's model."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError, ParamValidationError
+from cases import CASES, CASES_BY_KIND, SCHEMA_DOC, list_response, stub_links, summary
+from conftest import StubbedPersonalize, make_client
+from personalize_provider.exceptions import PersonalizeResourceDriftError, PersonalizeResourceFailedError
+from personalize_provider.utils.naming import NAME_PATTERN
+
+IDS = [case.kind for case in CASES]
+
+
+def _create_method(case: Any) -> str:
+    return f"create_{case.kind}"
+
+
+def _expect_list(stub: Any, case: Any, items: list[dict[str, Any]]) -> None:
+    stub.ok(f"list_{case.kind}s", list_response(case, items), case.list_params)
+
+
+def _expect_find(stub: Any, case: Any, description: dict[str, Any]) -> None:
+    """Listing that finds the resource, then the describe of the match."""
+    _expect_list(stub, case, [summary(case, description)])
+    stub.ok(f"describe_{case.kind}", {case.spec.describe_key: description}, {case.spec.arn_key: case.arn})
+
+
+@pytest.mark.parametrize("case", CASES, ids=IDS)
+def test_creates_when_absent(case, personalize, context):
+    op = personalize.attach(case.make())
+    _expect_list(personalize, case, [])
+    personalize.ok(_create_method(case), {case.spec.arn_key: case.arn}, case.create_params)
+    personalize.ok(f"describe_{case.kind}", case.described(), {case.spec.arn_key: case.arn})
+    stub_links(personalize, case)
+
+    result = op.execute(context)
+
+    assert result["arn"] == case.arn
+    assert result["status"] == case.description.get("status")
+    json.dumps(result)  # XCom must stay JSON-safe: no datetimes, no payloads
+    assert set(result) <= {"arn", "name", "status", *case.spec.xcom_fields}
+    context["ti"].xcom_push.assert_called_once()
+    assert context["ti"].xcom_push.call_args.kwargs["key"] == f"personalize_{case.kind}"
+
+
+@pytest.mark.parametrize("case", CASES, ids=IDS)
+def test_adopts_matching_existing_resource(case, personalize, context):
+    op = personalize.attach(case.make())
+    request = op.build_request(context)
+    existing = {**case.description, case.spec.name_key: request[case.spec.name_key]}
+    _expect_find(personalize, case, existing)
+    stub_links(personalize, case)
+
+    result = op.execute(context)  # no create_* stubbed: calling it would fail the test
+
+    assert result["arn"] == case.arn
+
+
+DRIFTS = {
+    "dataset_group": ("domain", "VIDEO_ON_DEMAND"),
+    "schema": ("schema", json.dumps({**SCHEMA_DOC, "version": "2.0"})),
+    "dataset": ("schemaArn", "arn:aws:personalize:us-east-1:111122223333:schema/other"),
+    "dataset_import_job": ("importMode", "FULL"),
+    "dataset_export_job": ("ingestionMode", "PUT"),
+    "solution": ("performAutoTraining", True),
+    "solution_version": ("trainingMode", "UPDATE"),
+    "batch_inference_job": ("numResults", 10),
+    "batch_segment_job": ("roleArn", "arn:aws:iam::111122223333:role/other"),
+    "filter": ("filterExpression", 'INCLUDE ItemID WHERE Items.GENRE IN ("x")'),
+    "event_tracker": ("datasetGroupArn", "arn:aws:personalize:us-east-1:111122223333:dataset-group/other"),
+    "campaign": ("minProvisionedTPS", 5),  # updatable: drift fails only with update_if_changed=False
+    "recommender": ("recipeArn", "arn:aws:personalize:::recipe/aws-ecomm-popular-items-by-views"),
+}
+
+
+@pytest.mark.parametrize("case", CASES, ids=IDS)
+def test_drift_fails_naming_each_field(case, personalize, context):
+    field, other = DRIFTS[case.kind]
+    op = personalize.attach(case.make(update_if_changed=False))
+    request = op.build_request(context)
+    existing = {**case.description, case.spec.name_key: request[case.spec.name_key], field: other}
+    _expect_find(personalize, case, existing)
+
+    with pytest.raises(PersonalizeResourceDriftError) as err:
+        op.execute(context)
+
+    message = str(err.value)
+    assert f"{case.spec.label} '{request[case.spec.name_key]}' was modified out of band" in message
+    assert f"field '{field}' is " in message
+    assert "expected" in message
+
+
+def test_schema_drift_message_shows_documents(personalize, context):
+    case = CASES_BY_KIND["schema"]
+    op = personalize.attach(case.make())
+    changed = {**SCHEMA_DOC, "fields": SCHEMA_DOC["fields"][:2]}
+    _expect_find(personalize, case, {**case.description, "schema": json.dumps(changed)})
+    with pytest.raises(
+        PersonalizeResourceDriftError,
+        match=r"schema 'interactions' was modified out of band: "
+        r"field 'schema' is \{.*\}, expected \{.*TIMESTAMP.*\}",
+    ):
+        op.execute(context)
+
+
+def test_schema_whitespace_is_not_drift(personalize, context):
+    case = CASES_BY_KIND["schema"]
+    op = personalize.attach(case.make())
+    _expect_find(personalize, case, {**case.description, "schema": json.dumps(SCHEMA_DOC, indent=4)})
+    assert op.execute(context)["arn"] == case.arn
+
+
+def test_schema_request_is_the_json_document(personalize, context):
+    op = CASES_BY_KIND["schema"].make()
+    assert json.loads(op.build_request(context)["schema"]) == SCHEMA_DOC
+
+
+def test_several_drifting_fields_are_all_named(personalize, context):
+    case = CASES_BY_KIND["filter"]
+    op = personalize.attach(case.make())
+    _expect_find(personalize, case, {**case.description, "filterExpression": "x", "datasetGroupArn": "y"})
+    with pytest.raises(PersonalizeResourceDriftError) as err:
+        op.execute(context)
+    assert "field 'datasetGroupArn' is \"y\"" in str(err.value)
+    assert "field 'filterExpression' is \"x\"" in str(err.value)
+
+
+@pytest.mark.parametrize("case", CASES, ids=IDS)
+def test_already_exists_race_adopts(case, personalize, context):
+    """Created concurrently (or under another parent): re-list without the parent filter and adopt."""
+    op = personalize.attach(case.make())
+    request = op.build_request(context)
+    _expect_list(personalize, case, [])
+    personalize.error(_create_method(case), "ResourceAlreadyExistsException")
+    existing = {**case.description, case.spec.name_key: request[case.spec.name_key]}
+    personalize.ok(f"list_{case.kind}s", list_response(case, [summary(case, existing)]), {})
+    personalize.ok(f"describe_{case.kind}", {case.spec.describe_key: existing}, {case.spec.arn_key: case.arn})
+    stub_links(personalize, case)
+
+    assert op.execute(context)["arn"] == case.arn
+
+
+def test_already_exists_but_not_found_reraises(personalize, context):
+    case = CASES_BY_KIND["filter"]
+    op = personalize.attach(case.make())
+    _expect_list(personalize, case, [])
+    personalize.error("create_filter", "ResourceAlreadyExistsException")
+    personalize.ok("list_filters", {"Filters": []}, {})
+    with pytest.raises(ClientError, match="ResourceAlreadyExistsException"):
+        op.execute(context)
+
+
+@pytest.mark.parametrize("kind", ["dataset_import_job", "solution_version", "batch_inference_job"])
+def test_limit_exceeded_backs_off_then_creates(kind, personalize, context, _no_sleep):
+    case = CASES_BY_KIND[kind]
+    op = personalize.attach(case.make(limit_exceeded_retry_delay=10, limit_exceeded_max_retries=3))
+    _expect_list(personalize, case, [])
+    personalize.error(_create_method(case), "LimitExceededException", "too many concurrent jobs")
+    personalize.error(_create_method(case), "LimitExceededException", "too many concurrent jobs")
+    personalize.ok(_create_method(case), {case.spec.arn_key: case.arn}, case.create_params)
+    personalize.ok(f"describe_{case.kind}", case.described(), {case.spec.arn_key: case.arn})
+    stub_links(personalize, case)
+
+    assert op.execute(context)["arn"] == case.arn
+    assert _no_sleep == [10, 20]  # exponential back-off
+
+
+def test_limit_exceeded_is_bounded(personalize, context, _no_sleep):
+    case = CASES_BY_KIND["dataset_import_job"]
+    op = personalize.attach(case.make(limit_exceeded_retry_delay=1000, limit_exceeded_max_retries=2))
+    _expect_list(personalize, case, [])
+    for _ in range(3):
+        personalize.error(_create_method(case), "LimitExceededException")
+    with pytest.raises(ClientError, match="LimitExceededException"):
+        op.execute(context)
+    assert _no_sleep == [900, 900]  # capped
+
+
+def test_other_create_errors_are_not_retried(personalize, context):
+    case = CASES_BY_KIND["dataset"]
+    op = personalize.attach(case.make())
+    _expect_list(personalize, case, [])
+    personalize.error("create_dataset", "InvalidInputException", "bad schema")
+    with pytest.raises(ClientError, match="bad schema"):
+        op.execute(context)
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if c.spec.has_status], ids=lambda c: c.kind)
+def test_failure_reason_and_arn_surface(case, personalize, context):
+    op = personalize.attach(case.make(waiter_delay=0))
+    _expect_list(personalize, case, [])
+    personalize.ok(_create_method(case), {case.spec.arn_key: case.arn}, case.create_params)
+    personalize.ok(
+        f"describe_{case.kind}", case.described(status="CREATE PENDING"), {case.spec.arn_key: case.arn}
+    )
+    stub_links(personalize, case)
+    shape = personalize.client.meta.service_model.shape_for(case.spec.api_name)
+    has_reason = "failureReason" in shape.members  # datasets and event trackers have none
+    reason = {"failureReason": "Input data has fewer than 1000 interactions"} if has_reason else {}
+    failed = case.described(status="CREATE FAILED", **reason)
+    personalize.ok(f"describe_{case.kind}", failed, {case.spec.arn_key: case.arn})
+
+    with pytest.raises(PersonalizeResourceFailedError) as err:
+        op.execute(context)
+    expected = "fewer than 1000 interactions" if has_reason else "status 'CREATE FAILED'"
+    assert expected in str(err.value)
+    assert case.arn in str(err.value)
+
+
+def test_sync_wait_polls_until_active(personalize, context):
+    case = CASES_BY_KIND["solution_version"]
+    op = personalize.attach(case.make(waiter_delay=0))
+    _expect_list(personalize, case, [])
+    personalize.ok("create_solution_version", {"solutionVersionArn": case.arn}, case.create_params)
+    personalize.ok(
+        "describe_solution_version", case.described(status="CREATE PENDING"), {"solutionVersionArn": case.arn}
+    )
+    for status in ("CREATE IN_PROGRESS", "ACTIVE", "ACTIVE"):
+        personalize.ok(
+            "describe_solution_version", case.described(status=status), {"solutionVersionArn": case.arn}
+        )
+    result = op.execute(context)
+    assert result["status"] == "ACTIVE"
+    assert result["trainingHours"] == 1.5
+
+
+def test_no_wait_returns_current_status(personalize, context):
+    case = CASES_BY_KIND["dataset_group"]
+    op = personalize.attach(case.make(wait_for_completion=False))
+    _expect_list(personalize, case, [])
+    personalize.ok("create_dataset_group", {"datasetGroupArn": case.arn}, case.create_params)
+    personalize.ok(
+        "describe_dataset_group", case.described(status="CREATE PENDING"), {"datasetGroupArn": case.arn}
+    )
+    assert op.execute(context)["status"] == "CREATE PENDING"
+
+
+def test_adopting_a_failed_resource_fails_with_its_reason(personalize, context):
+    case = CASES_BY_KIND["dataset_group"]
+    op = personalize.attach(case.make())
+    _expect_find(
+        personalize, case, {**case.description, "status": "CREATE FAILED", "failureReason": "KMS denied"}
+    )
+    with pytest.raises(PersonalizeResourceFailedError, match="KMS denied"):
+        op.execute(context)
+
+
+def test_solution_disables_auto_training_explicitly(context):
+    request = CASES_BY_KIND["solution"].make().build_request(context)
+    assert request["performAutoTraining"] is False
+
+
+def test_misspelled_parameter_is_rejected_by_the_service_model():
+    """The safety net the suite relies on: botocore validates params before Stubber answers."""
+    stub = StubbedPersonalize(make_client())
+    stub.ok("create_dataset_group", {"datasetGroupArn": "arn"}, None)
+    with stub.stubber, pytest.raises(ParamValidationError, match="domian"):
+        stub.client.create_dataset_group(name="x", domian="ECOMMERCE")
+
+
+def test_pagination_and_parent_filter(personalize, context):
+    case = CASES_BY_KIND["dataset"]
+    op = personalize.attach(case.make())
+    other = {"name": "items", "datasetArn": "arn:aws:personalize:us-east-1:111122223333:dataset/shop/ITEMS"}
+    personalize.ok(
+        "list_datasets",
+        {"datasets": [other], "nextToken": "p2"},
+        {"datasetGroupArn": case.list_params["datasetGroupArn"]},
+    )
+    personalize.ok(
+        "list_datasets",
+        {"datasets": [summary(case)]},
+        {"datasetGroupArn": case.list_params["datasetGroupArn"], "nextToken": "p2"},
+    )
+    personalize.ok("describe_dataset", case.described(), {"datasetArn": case.arn})
+    assert op.execute(context)["arn"] == case.arn
+
+
+def test_job_names_follow_personalize_rules(context):
+    for case in CASES:
+        if case.spec.name_key == "jobName" or case.kind == "solution_version":
+            name = case.make().build_request(context)[case.spec.name_key]
+            assert NAME_PATTERN.match(name) and len(name) <= 63, name
+            assert re.fullmatch(r"[a-z_]+-[0-9a-f]{12}", name), name
