@@ -59,18 +59,31 @@ class _ChunkDeduper:
         self.key = key
         self.order_column = order_column
         self.seen: set[tuple[Any, ...]] = set()
+        self.edge: Any = None  # the last order value seen; only rows at it can repeat in the next chunk
+
+    def _keys(self, frame: pd.DataFrame) -> list[tuple[Any, ...]]:
+        return list(frame[self.key].itertuples(index=False, name=None))
 
     def __call__(self, frame: pd.DataFrame) -> pd.DataFrame:
-        keys = list(frame[self.key].itertuples(index=False, name=None))
-        fresh = [k not in self.seen for k in keys]
-        out = frame[fresh]
+        frame = frame.drop_duplicates(self.key)
         if self.order_column is None:
+            keys = self._keys(frame)
+            out = frame[[k not in self.seen for k in keys]]
             self.seen.update(keys)
-        elif len(out):
-            last = out[self.order_column].max()
-            tail = out[out[self.order_column] == last]
-            self.seen = set(tail[self.key].itertuples(index=False, name=None))
-        return out
+            return out
+        order = frame[self.order_column]
+        if self.seen:
+            at_edge = (order == self.edge).to_numpy()
+            repeat = at_edge.copy()
+            repeat[at_edge] = [k in self.seen for k in self._keys(frame[at_edge])]
+            frame, order = frame[~repeat], order[~repeat]
+        if len(frame):
+            last = order.max()
+            tail = set(self._keys(frame[(order == last).to_numpy()]))
+            # A chunk that is all one timestamp extends the previous edge rather than replacing it.
+            self.seen = self.seen | tail if last == self.edge else tail
+            self.edge = last
+        return frame
 
 
 TRANSFORMS: dict[str, tuple[Callable[..., pd.DataFrame], list[str], str | None]] = {

@@ -1,4 +1,6 @@
-"""Turn source rows into Personalize CSV rows (columns and order from the Avro schemas)."""
+"""Turn source rows into Personalize CSV rows (columns and order from the Avro schemas).
+
+Duplicates are dropped by the extractor, which sees across chunks."""
 
 from __future__ import annotations
 
@@ -45,7 +47,7 @@ def interactions(chunk: pd.DataFrame, event_filter: EventFilter) -> pd.DataFrame
             "TIMESTAMP": _epoch_seconds(chunk["occurred_at"]),
         }
     )[keep.to_numpy()]
-    return out.drop_duplicates(INTERACTION_KEY)[columns("interactions")]
+    return out[columns("interactions")]
 
 
 def normalize_genres(raw: pd.Series) -> pd.Series:
@@ -70,7 +72,7 @@ def items(chunk: pd.DataFrame) -> pd.DataFrame:
             "CREATION_TIMESTAMP": _epoch_seconds(chunk["created_at"]),
         }
     )
-    return out.drop_duplicates("ITEM_ID")[columns("items")]
+    return out[columns("items")]
 
 
 def users(chunk: pd.DataFrame) -> pd.DataFrame:
@@ -83,4 +85,4 @@ def users(chunk: pd.DataFrame) -> pd.DataFrame:
             "EDUCATION": chunk["education"].astype("string[pyarrow]").str.strip().str.lower(),
         }
     )
-    return out.drop_duplicates("USER_ID")[columns("users")]
+    return out[columns("users")]
