@@ -105,7 +105,7 @@ def notify(event: NotificationEvent, conn_id: str | None) -> None:
             message=_truncate(event.text(), _SNS_MESSAGE_MAX),
             subject=_sns_subject(event),
             # Lets subscribers filter, e.g. only failures to the pager.
-            
+            message_attributes={"kind": event.kind, "dag_id": event.dag_id},
         )
     elif conn_type == "slackwebhook":
         from airflow.providers.slack.hooks.slack_webhook import SlackWebhookHook
