@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError, ParamValidationError
-from cases import CASES, CASES_BY_KIND, SCHEMA_DOC, list_response, stub_links, summary
-from conftest import StubbedPersonalize, make_client
+from personalize_cases import CASES, CASES_BY_KIND, SCHEMA_DOC, list_response, stub_links, summary
 from personalize_provider.exceptions import PersonalizeResourceDriftError, PersonalizeResourceFailedError
 from personalize_provider.utils.naming import NAME_PATTERN
+from personalize_stubs import StubbedPersonalize, make_client
 
 IDS = [case.kind for case in CASES]
 

@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from botocore.stub import ANY
-from conftest import arn
 from personalize_provider.operators import (
     PersonalizeBatchInferenceJobOperator,
     PersonalizeBatchSegmentJobOperator,
@@ -25,6 +24,7 @@ from personalize_provider.operators import (
     PersonalizeDatasetImportJobOperator,
 )
 from personalize_provider.operators.base import PersonalizeCreateResourceOperator
+from personalize_stubs import arn
 
 DSG = arn("dataset-group", "shop")
 SCHEMA_ARN = arn("schema", "interactions")
