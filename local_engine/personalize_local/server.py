@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from starlette.applications import Starlette
@@ -81,6 +82,12 @@ def create_app(config: Config) -> Starlette:
     async def health(request: Request) -> Response:
         return JSONResponse({"status": "ok"})
 
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        engine.start()
+        yield
+        engine.close()
+
     app = Starlette(
         routes=[
             Route("/", control, methods=["POST"]),
@@ -89,8 +96,7 @@ def create_app(config: Config) -> Starlette:
             Route("/action-recommendations", runtime_route("GetActionRecommendations"), methods=["POST"]),
             Route("/health", health, methods=["GET"]),
         ],
-        on_startup=[engine.start],
-        on_shutdown=[engine.close],
+        lifespan=lifespan,
     )
     app.state.engine = engine
     return app
