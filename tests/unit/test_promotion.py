@@ -163,6 +163,7 @@ def test_zero_incumbent_compares_absolute() -> None:
     assert primary.metric == NDCG and primary.rel_delta is None and primary.abs_delta == pytest.approx(0.01)
     assert decide(m(0.0), m(0.0), rule).promote is False  # no gain at all vs required +50%
     assert decide(m(0.0), m(0.0), DEFAULT).promote is True  # equal is "not worse"
+    assert decide(m(-0.01), m(0.0), DEFAULT).promote is False  # absolute comparison: below 0 is worse
 
 
 @pytest.mark.parametrize("candidate", [{"coverage": 0.5}, m(float("nan")), {NDCG: None}, {NDCG: "abc"}])
