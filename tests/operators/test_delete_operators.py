@@ -5,8 +5,6 @@ from __future__ import annotations
 import pytest
 from botocore.exceptions import ClientError
 from personalize_cases import DATASET_ARN, DSG, SCHEMA_ARN, SOLUTION_ARN, SV_ARN
-from personalize_stubs import arn
-
 from personalize_provider.exceptions import PersonalizeResourceInUseError
 from personalize_provider.operators import (
     PersonalizeDeleteCampaignOperator,
@@ -19,6 +17,7 @@ from personalize_provider.operators import (
     PersonalizeDeleteSolutionOperator,
     PersonalizeTeardownDatasetGroupOperator,
 )
+from personalize_stubs import arn
 
 DELETES = [
     (PersonalizeDeleteCampaignOperator, "campaign_arn", "campaign", arn("campaign", "c")),
