@@ -1,0 +1,255 @@
+"""Template rendering and type restoration, console links per resource and partition, plugin, hooks."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from importlib.metadata import entry_points
+from typing import Any
+from unittest import mock
+
+import pytest
+from airflow.sdk import DAG
+from personalize_cases import CASES, CASES_BY_KIND, DSG, SV_ARN, list_response, stub_links
+from personalize_provider.hooks.personalize import PersonalizeHook, PersonalizeRuntimeHook
+from personalize_provider.links.personalize import LINKS, PersonalizeCampaignLink, console_ref
+from personalize_provider.operators import (
+    PersonalizeCreateCampaignOperator,
+    PersonalizeCreateSolutionOperator,
+    PersonalizeDatasetImportJobOperator,
+    PersonalizeGetSolutionMetricsOperator,
+)
+from personalize_provider.plugin import PersonalizePlugin
+from personalize_stubs import StubbedPersonalize, arn, make_client
+
+START = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+PARAMS = {"sv": SV_ARN, "tps": 3, "weight": 0.3, "auto": False, "cfg": {"eventValueThreshold": "0.5"}}
+
+
+def _render(op: Any, **context: Any) -> Any:
+    op.render_template_fields({"ds": "2026-01-01", "ds_nodash": "20260101", "params": PARAMS, **context})
+    return op
+
+
+@pytest.mark.parametrize("native", [False, True], ids=["string-render", "native-render"])
+def test_templates_render_and_numbers_are_restored(native):
+    with DAG("personalize_templates", schedule=None, start_date=START, render_template_as_native_obj=native):
+        campaign = PersonalizeCreateCampaignOperator(
+            task_id="campaign",
+            name="shop-{{ ds_nodash }}",
+            solution_version_arn="{{ params.sv }}",
+            min_provisioned_tps="{{ params.tps }}",
+            campaign_config={"itemExplorationConfig": {"explorationWeight": "{{ params.weight }}"}},
+        )
+        solution = PersonalizeCreateSolutionOperator(
+            task_id="solution",
+            name="ups",
+            dataset_group_arn=DSG,
+            perform_auto_training="{{ params.auto }}",
+            solution_config="{{ params.cfg }}",
+        )
+        imports = PersonalizeDatasetImportJobOperator(
+            task_id="import",
+            dataset_arn="{{ params.sv }}",
+            data_location="s3://bucket/interactions/{{ ds }}/",
+        )
+    request = _render(campaign).build_request({})
+    assert request["name"] == "shop-20260101"
+    assert request["solutionVersionArn"] == SV_ARN
+    assert request["minProvisionedTPS"] == 3 and isinstance(request["minProvisionedTPS"], int)
+    assert request["campaignConfig"] == {"itemExplorationConfig": {"explorationWeight": "0.3"}}
+
+    request = _render(solution).build_request({})
+    assert request["performAutoTraining"] is False
+    assert request["solutionConfig"] == {"eventValueThreshold": "0.5"}
+
+    assert _render(imports).build_definition({})["dataSource"] == {
+        "dataLocation": "s3://bucket/interactions/2026-01-01/"
+    }
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.kind for c in CASES])
+def test_template_fields_are_declared_and_stored_under_their_own_name(case):
+    op = case.make()
+    assert {"aws_conn_id", "region_name", "verify"} <= set(op.template_fields)
+    for field in op.template_fields:
+        assert hasattr(op, field), f"{type(op).__name__}.{field} is templated but not an attribute"
+    assert list(op.template_fields) == sorted(op.template_fields)
+
+
+def test_every_public_operator_is_templated():
+    import personalize_provider.operators as ops
+
+    for name in ops.__all__:
+        cls = getattr(ops, name)
+        assert "aws_conn_id" in cls.template_fields, name
+
+
+def test_non_numeric_template_fails_clearly():
+    op = CASES_BY_KIND["campaign"].make()
+    op.min_provisioned_tps = "lots"
+    with pytest.raises(ValueError, match="min_provisioned_tps must be an integer"):
+        op.build_request({})
+
+
+# -- console links ------------------------------------------------------------------------------
+
+PARTITIONS = [
+    ("aws", "us-east-1", "console.aws.amazon.com"),
+    ("aws-cn", "cn-north-1", "console.amazonaws.cn"),
+    ("aws-us-gov", "us-gov-west-1", "console.amazonaws-us-gov.com"),
+]
+PATHS = {
+    "dataset_group": "/setup",
+    "schema": None,
+    "dataset": "/datasets/datasetDetail/{ref}",
+    "dataset_import_job": "/datasetImportJobs/datasetImportJobDetail/{ref}",
+    "dataset_export_job": "/datasetExportJobs/datasetExportJobDetail/{ref}",
+    "solution": "/solutionsAndRecipes/solutionDetail/{ref}",
+    "solution_version": "/solutionsAndRecipes/solutionVersionDetail/{ref}",
+    "campaign": "/campaigns/campaignDetail/{ref}",
+    "batch_inference_job": "/batchInferenceJobs/batchInferenceJobDetail/{ref}",
+    "batch_segment_job": "/batchSegmentJobs/batchSegmentJobDetail/{ref}",
+    "filter": "/filters/filterDetail/{ref}",
+    "event_tracker": "/eventTrackers/eventTrackerDetail/{ref}",
+    "recommender": "/recommenders/recommenderDetail/{ref}",
+}
+
+
+@pytest.mark.parametrize(("partition", "region", "host"), PARTITIONS, ids=[p[0] for p in PARTITIONS])
+@pytest.mark.parametrize("kind", sorted(LINKS))
+def test_console_link_urls(kind, partition, region, host):
+    link = LINKS[kind]
+    group = arn("dataset-group", "shop", region, partition)
+    resource = arn(kind.replace("_", "-"), "thing", region, partition)
+    ti = mock.MagicMock()
+    op = mock.MagicMock(do_xcom_push=True)
+    link.persist(
+        context={"ti": ti},
+        operator=op,
+        region_name=region,
+        aws_partition=partition,
+        dataset_group_ref=console_ref(group),
+        resource_ref=console_ref(resource),
+    )
+    stored = ti.xcom_push.call_args.kwargs
+    assert stored["key"] == link.key
+    url = link().format_link(**stored["value"])
+    base = f"https://{host}/personalize/home?region={region}"
+    if PATHS[kind] is None:
+        assert url == f"{base}#schemas"
+        return
+    group_ref = f"arn:{partition}:personalize:{region}:111122223333:dataset-group$shop"
+    expected = base + "#" + group_ref + PATHS[kind].format(ref=console_ref(resource))
+    assert url == expected
+    assert "/" not in url.split("#", 1)[1].split("$shop", 1)[0]  # the ARN's "/" became "$"
+
+
+def test_operator_persists_link_with_hook_partition(context):
+    """The link uses the client's region and partition (China here), and the operator logs it."""
+    case = CASES_BY_KIND["campaign"]
+    stub = StubbedPersonalize(make_client(region="cn-north-1"))
+    op = stub.attach(case.make())
+    stub.ok("list_campaigns", list_response(case, []), case.list_params)
+    stub.ok("create_campaign", {"campaignArn": case.arn}, case.create_params)
+    stub.ok("describe_campaign", case.described(), {"campaignArn": case.arn})
+    stub_links(stub, case)
+    with stub.stubber:
+        op.execute(context)
+    value = context["ti"].xcom_push.call_args.kwargs["value"]
+    assert value["aws_domain"] == "amazonaws.cn" and value["region_name"] == "cn-north-1"
+    assert (
+        PersonalizeCampaignLink()
+        .format_link(**value)
+        .startswith(
+            "https://console.amazonaws.cn/personalize/home?region=cn-north-1#arn:aws:personalize:us-east-1:"
+        )
+    )
+
+
+def test_link_failure_does_not_fail_the_task(personalize, context):
+    case = CASES_BY_KIND["campaign"]
+    op = personalize.attach(case.make())
+    personalize.ok("list_campaigns", list_response(case, []), case.list_params)
+    personalize.ok("create_campaign", {"campaignArn": case.arn}, case.create_params)
+    personalize.ok("describe_campaign", case.described(), {"campaignArn": case.arn})
+    personalize.error("describe_solution_version", "AccessDeniedException", status=403)
+    assert op.execute(context)["status"] == "ACTIVE"
+
+
+def test_plugin_registers_every_link():
+    registered = {type(link) for link in PersonalizePlugin.operator_extra_links}
+    assert registered == set(LINKS.values())
+    for case in CASES:
+        assert {type(link) for link in case.make().operator_extra_links} == {LINKS[case.kind]}
+
+
+def test_plugin_entry_point():
+    (entry,) = [e for e in entry_points(group="airflow.plugins") if e.name == "personalize"]
+    assert entry.load() is PersonalizePlugin
+
+
+# -- hooks --------------------------------------------------------------------------------------
+
+
+def test_default_botocore_config_is_adaptive():
+    config = PersonalizeHook(aws_conn_id=None).config
+    assert config.retries == {"mode": "adaptive", "max_attempts": 10}
+
+
+def test_user_botocore_config_wins():
+    config = PersonalizeHook(
+        aws_conn_id=None, config={"retries": {"mode": "standard", "max_attempts": 2}}
+    ).config
+    assert config.retries == {"mode": "standard", "max_attempts": 2}
+
+
+def test_connection_botocore_config_wins(monkeypatch):
+    conn = {"conn_type": "aws", "extra": {"config_kwargs": {"retries": {"mode": "legacy"}}}}
+    monkeypatch.setenv("AIRFLOW_CONN_PERSONALIZE_TEST", json.dumps(conn))
+    assert PersonalizeHook(aws_conn_id="personalize_test").config.retries == {"mode": "legacy"}
+
+
+def test_runtime_hook():
+    client = make_client(service="personalize-runtime")
+    hook = PersonalizeRuntimeHook(aws_conn_id=None)
+    hook.__dict__["conn"] = client
+    campaign = arn("campaign", "c")
+    stub = StubbedPersonalize(client)
+    stub.ok(
+        "get_recommendations",
+        {"itemList": [{"itemId": "i1", "score": 0.9}]},
+        {"campaignArn": campaign, "userId": "u1", "numResults": 5},
+    )
+    stub.ok(
+        "get_personalized_ranking",
+        {"personalizedRanking": [{"itemId": "i2"}]},
+        {"campaignArn": campaign, "userId": "u1", "inputList": ["i2"]},
+    )
+    with stub.stubber:
+        assert hook.get_recommendations(campaignArn=campaign, userId="u1", numResults=5)[0]["itemId"] == "i1"
+        assert hook.get_personalized_ranking(campaignArn=campaign, userId="u1", inputList=["i2"]) == [
+            {"itemId": "i2"}
+        ]
+    assert hook.client_type == "personalize-runtime"
+    assert hook.config.retries["mode"] == "adaptive"
+
+
+def test_get_solution_metrics(personalize, context):
+    op = personalize.attach(
+        PersonalizeGetSolutionMetricsOperator(task_id="metrics", solution_version_arn=SV_ARN)
+    )
+    personalize.ok(
+        "get_solution_metrics",
+        {
+            "solutionVersionArn": SV_ARN,
+            "metrics": {"coverage": 0.27, "normalized_discounted_cumulative_gain_at_10": 0.2},
+        },
+        {"solutionVersionArn": SV_ARN},
+    )
+    result = op.execute(context)
+    assert result == {
+        "solutionVersionArn": SV_ARN,
+        "metrics": {"coverage": 0.27, "normalized_discounted_cumulative_gain_at_10": 0.2},
+    }
+    json.dumps(result)
