@@ -80,6 +80,12 @@ def run_import(engine: Engine, job: Record, context: JobContext) -> Record:
         frames.append(checked.frame)
         total += len(raw)
     new = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    with engine.dataset_lock(dataset["datasetArn"]):
+        _store_rows(engine, dataset, job, new)
+    return {"_importedRows": total}
+
+
+def _store_rows(engine: Engine, dataset: Record, job: Record, new: pd.DataFrame) -> None:
     existing = load_dataset(engine, dataset["datasetArn"]) if job.get("importMode") == "INCREMENTAL" else None
     if existing is not None:
         combined = pd.concat([existing, new], ignore_index=True)
@@ -90,10 +96,8 @@ def run_import(engine: Engine, job: Record, context: JobContext) -> Record:
     path = engine.store.dataset_path(dataset["datasetArn"])
     tmp = path.with_suffix(".tmp")
     new.to_parquet(tmp, index=False)
-    tmp.replace(path)
-    now = time.time()
-    engine.store.update(dataset["datasetArn"], {"_dataTime": now, "_rows": len(new)})
-    return {"_importedRows": total}
+    tmp.replace(path)  # atomic swap: readers see the old or the new data, never half of it
+    engine.store.update(dataset["datasetArn"], {"_dataTime": time.time(), "_rows": len(new)})
 
 
 def run_export(engine: Engine, job: Record, context: JobContext) -> Record:

@@ -31,6 +31,7 @@ class Engine:
         self._s3: Any = None
         self._models: OrderedDict[str, Predictor] = OrderedDict()
         self._models_lock = threading.Lock()
+        self._dataset_locks: dict[str, threading.Lock] = {}
         from .jobs import JobRunner  # late import: jobs need the engine type only at run time
 
         self.jobs = JobRunner(self)
@@ -44,6 +45,11 @@ class Engine:
 
     def arn(self, resource_type: str, *parts: str) -> str:
         return f"arn:aws:personalize:{self.config.region}:{self.config.account_id}:{resource_type}/" + "/".join(parts)
+
+    def dataset_lock(self, dataset_arn: str) -> threading.Lock:
+        """Imports into one dataset run one at a time so INCREMENTAL appends never lose rows."""
+        with self._models_lock:
+            return self._dataset_locks.setdefault(dataset_arn, threading.Lock())
 
     # Models -------------------------------------------------------------------------------------------
     def save_model(self, solution_version_arn: str, model: Model) -> None:

@@ -123,7 +123,9 @@ def parse(expression: str) -> list[Part]:
             elif i < len(tokens) and tokens[i] == "(":
                 i += 1
                 while i < len(tokens) and tokens[i] != ")":
-                    if tokens[i] != ",":
+                    if tokens[i].startswith("$"):
+                        param = tokens[i][1:]  # IN ($PARAM): the values arrive with the request
+                    elif tokens[i] != ",":
                         values.append(_literal(tokens[i]))
                     i += 1
                 expect(")")

@@ -76,9 +76,9 @@ def evaluate(recipe: Recipe, hyper: dict[str, str], data: TrainingData, seed: in
     for start in range(0, len(test_users), CHUNK):
         chunk = histories[start:start + CHUNK]
         scores = model.score_histories(chunk)
-        indices, _ = top_k(scores, 25, exclude=chunk)
-        for offset, picks in enumerate(indices):
-            items = [str(model.item_ids[i]) for i in picks]
+        indices, values = top_k(scores, 25, exclude=chunk)
+        for offset, (picks, picked_scores) in enumerate(zip(indices, values, strict=True)):
+            items = [str(model.item_ids[i]) for i in picks[np.isfinite(picked_scores)]]  # drop excluded
             recommended_items.update(items)
             truth_items = relevant[test_users[start + offset]]
             for k in K_VALUES:

@@ -118,7 +118,7 @@ class Predictor:
         known = [(item, model.item_index.get(item, -1)) for item in items]
         keep = [(item, i) for item, i in known if i < 0 or allowed is None or allowed[i]]
         scored = [(item, float(scores[i]) if i >= 0 else None) for item, i in keep]
-        ranked = sorted(scored, key=lambda p: -np.inf if p[1] is None else -p[1])
+        ranked = sorted(scored, key=lambda p: np.inf if p[1] is None else -p[1])
         values = np.array([s for _, s in ranked if s is not None], dtype=np.float64)
         probs = np.exp(values - values.max()) if len(values) else values
         probs = probs / probs.sum() if len(values) else probs

@@ -273,6 +273,8 @@ class Operations:
 
     def _new_campaign(self, engine: Engine, p: Params) -> tuple[Record, str | None]:
         version = self._require_active(p["solutionVersionArn"], "SolutionVersion")
+        if RECIPES[version["recipeArn"]].recipe_type == "USER_SEGMENTATION":
+            raise InvalidInput("User segmentation recipes serve batch segment jobs only, not campaigns")
         arn = engine.arn("campaign", p["name"])
         self._unique("Campaign", arn, p["name"])
         return {"name": p["name"], "campaignArn": arn, "solutionVersionArn": version["solutionVersionArn"],

@@ -19,7 +19,7 @@ from personalize_local.stack import LocalStack, local_stack
 from personalize_local.synthetic import INTERACTIONS_SCHEMA, ITEMS_SCHEMA, USERS_SCHEMA, generate
 
 REGION = "us-east-1"
-NO_RETRY = Config(retries={"max_attempts": 1, "mode": "standard"})
+NO_RETRY = Config(retries={"total_max_attempts": 1, "mode": "standard"})
 
 
 def client(service: str, endpoint: str, retries: bool = False) -> Any:
