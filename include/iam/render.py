@@ -18,8 +18,8 @@ TEMPLATES = tuple(sorted(HERE.glob("*.json")))
 
 DEFAULTS = {
     "Region": "us-east-1",
-    "Prefix": "personalize-pipeline",
-    "ResourcePrefix": "personalize-pipeline",
+    "Prefix": "personalize",  # PipelineConfig.prefix default
+    "ResourcePrefix": "lms",  # the sample config's names: lms, lms-recommendations
     "ServiceRoleName": "PersonalizePipelineServiceRole",
     "AirflowRoleName": "AirflowPersonalizeRole",
 }
@@ -33,17 +33,19 @@ def placeholders(text: str) -> set[str]:
 def render(text: str, values: dict[str, str]) -> dict:
     """Substitute every placeholder and parse the result (so a broken template fails here)."""
     merged = {**DEFAULTS, **values}
-    merged.setdefault("BatchOutputPrefix", f"{merged['Prefix']}/batch-output")
+    merged.setdefault("BatchOutputPrefix", f"{merged['Prefix']}/*/batch")
     return json.loads(string.Template(text).substitute(merged))
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--account-id", required=True)
     parser.add_argument("--bucket-name", required=True)
     parser.add_argument("--region", default=DEFAULTS["Region"])
     parser.add_argument("--prefix", default=DEFAULTS["Prefix"], help="S3 key prefix, no slashes at the ends")
-    parser.add_argument("--batch-output-prefix", help="S3 key prefix for batch output; default PREFIX/batch-output")
+    parser.add_argument("--batch-output-prefix", help="S3 key prefix of batch output; default PREFIX/*/batch")
     parser.add_argument("--resource-prefix", default=DEFAULTS["ResourcePrefix"],
                         help="name prefix of every Personalize resource the pipeline creates")
     parser.add_argument("--service-role-name", default=DEFAULTS["ServiceRoleName"])
