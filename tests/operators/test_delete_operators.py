@@ -109,8 +109,9 @@ def test_teardown_deletes_in_required_order(personalize, context):
     )
     p = personalize
     p.ok("list_dataset_groups", {"datasetGroups": [{"name": "shop", "datasetGroupArn": DSG}]}, {})
-    p.ok("describe_dataset_group", {"datasetGroup": {"datasetGroupArn": DSG, "status": "ACTIVE"}}, None)
-    p.ok("describe_dataset_group", {"datasetGroup": {"datasetGroupArn": DSG, "status": "ACTIVE"}}, None)
+    domain_group = {"datasetGroup": {"datasetGroupArn": DSG, "status": "ACTIVE", "domain": "ECOMMERCE"}}
+    p.ok("describe_dataset_group", domain_group, None)
+    p.ok("describe_dataset_group", domain_group, None)
     p.ok("list_solutions", {"solutions": [{"solutionArn": SOLUTION_ARN}]}, {"datasetGroupArn": DSG})
     p.ok("list_campaigns", {"campaigns": [{"campaignArn": campaign}]}, {"solutionArn": SOLUTION_ARN})
     p.ok("list_datasets", {"datasets": [{"datasetArn": DATASET_ARN}]}, {"datasetGroupArn": DSG})
@@ -164,7 +165,6 @@ def test_teardown_keeps_shared_schema(personalize, context):
     p.ok("list_datasets", {"datasets": [{"datasetArn": DATASET_ARN}]}, {"datasetGroupArn": DSG})
     p.ok("describe_dataset", {"dataset": {"datasetArn": DATASET_ARN, "schemaArn": SCHEMA_ARN}}, None)
     for method, key in (
-        ("list_recommenders", "recommenders"),
         ("list_filters", "Filters"),
         ("list_event_trackers", "eventTrackers"),
     ):

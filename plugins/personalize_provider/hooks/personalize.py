@@ -190,7 +190,8 @@ class PersonalizeHook(_PersonalizeConfigMixin, AwsBaseHook):
 
         :return: ARNs deleted per resource type.
         """
-        if self.describe_or_none("dataset_group", dataset_group_arn) is None:
+        group = self.describe_or_none("dataset_group", dataset_group_arn)
+        if group is None:
             self.log.info("Dataset group %s does not exist; nothing to tear down", dataset_group_arn)
             return {}
         deleted: dict[str, list[str]] = {}
@@ -206,7 +207,8 @@ class PersonalizeHook(_PersonalizeConfigMixin, AwsBaseHook):
 
         stages: list[tuple[str, list[str]]] = [
             ("campaign", campaigns),
-            ("recommender", arns_in_group("recommender")),
+            # Recommenders only exist in domain dataset groups.
+            ("recommender", arns_in_group("recommender") if group.get("domain") else []),
             ("solution", solutions),
             ("filter", arns_in_group("filter")),
             ("event_tracker", arns_in_group("event_tracker")),

@@ -1,0 +1,415 @@
+"""The Personalize operators' full life cycle against the local engine, over HTTP through real boto3.
+
+Every resource type the engine implements is created, waited for, described, re-adopted and deleted
+by the operators themselves (``operator.execute(context)``), with the Airflow ``aws_default``
+connection pointing at the local stack. Recommenders (domain dataset groups) are not implemented by
+the engine and are covered by the Stubber tests only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import uuid
+from collections.abc import Iterator
+from typing import Any
+from unittest import mock
+
+import boto3
+import pytest
+from airflow.providers.common.compat.sdk import TaskDeferred
+from personalize_provider.exceptions import PersonalizeResourceDriftError, PersonalizeResourceFailedError
+from personalize_provider.hooks.personalize import PersonalizeHook, PersonalizeRuntimeHook
+from personalize_provider.operators import (
+    PersonalizeBatchInferenceJobOperator,
+    PersonalizeBatchSegmentJobOperator,
+    PersonalizeCreateCampaignOperator,
+    PersonalizeCreateDatasetGroupOperator,
+    PersonalizeCreateDatasetOperator,
+    PersonalizeCreateEventTrackerOperator,
+    PersonalizeCreateFilterOperator,
+    PersonalizeCreateSchemaOperator,
+    PersonalizeCreateSolutionOperator,
+    PersonalizeCreateSolutionVersionOperator,
+    PersonalizeDatasetExportJobOperator,
+    PersonalizeDatasetImportJobOperator,
+    PersonalizeDeleteCampaignOperator,
+    PersonalizeDeleteDatasetGroupOperator,
+    PersonalizeDeleteDatasetOperator,
+    PersonalizeDeleteEventTrackerOperator,
+    PersonalizeDeleteFilterOperator,
+    PersonalizeDeleteSchemaOperator,
+    PersonalizeDeleteSolutionOperator,
+    PersonalizeGetSolutionMetricsOperator,
+    PersonalizeTeardownDatasetGroupOperator,
+)
+
+personalize_local = pytest.importorskip("personalize_local.stack")
+synthetic = pytest.importorskip("personalize_local.synthetic")
+
+ROLE = "arn:aws:iam::123456789012:role/personalize"
+FAST = {"waiter_delay": 1, "waiter_max_attempts": 300}
+
+
+class Stack:
+    def __init__(self, stack: Any) -> None:
+        self.stack = stack
+        self.s3 = boto3.client(
+            "s3",
+            endpoint_url=stack.s3_endpoint_url,
+            region_name=stack.region,
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+        )
+        self.bucket = "operators-" + uuid.uuid4().hex[:8]
+        self.s3.create_bucket(Bucket=self.bucket)
+        self.prefix = "t" + uuid.uuid4().hex[:6]
+
+    def name(self, what: str) -> str:
+        return f"{self.prefix}-{what}"
+
+    def put(self, key: str, body: str) -> str:
+        self.s3.put_object(Bucket=self.bucket, Key=key, Body=body.encode())
+        return f"s3://{self.bucket}/{key}"
+
+    def put_frame(self, key: str, frame: Any) -> str:
+        buffer = io.StringIO()
+        frame.to_csv(buffer, index=False)
+        return self.put(key, buffer.getvalue())
+
+    def keys(self, prefix: str) -> list[str]:
+        listing = self.s3.list_objects_v2(Bucket=self.bucket, Prefix=prefix)
+        return [item["Key"] for item in listing.get("Contents", [])]
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    data_dir = tmp_path_factory.mktemp("operators-engine")
+    with (
+        personalize_local.local_stack(data_dir, engine_args=["--fail-training", "*-doomed"]) as running,
+        pytest.MonkeyPatch.context() as patch,
+    ):
+        for key, value in running.env().items():
+            patch.setenv(key, value)
+        yield Stack(running)
+
+
+def _context(run_id: str = "manual__2026-01-01") -> dict[str, Any]:
+    ti = mock.MagicMock()
+    ti.dag_id, ti.task_id, ti.run_id, ti.map_index = "operators_engine", "task", run_id, -1
+    return {"ti": ti, "run_id": run_id}
+
+
+def _run(op: Any, context: dict[str, Any] | None = None) -> dict[str, Any]:
+    return op.execute(context or _context())
+
+
+def _describe(kind: str, arn: str) -> dict[str, Any] | None:
+    return PersonalizeHook().describe_or_none(kind, arn)
+
+
+def _run_deferred(op: Any, context: dict[str, Any], must_defer: bool = True) -> dict[str, Any]:
+    """Execute a deferrable operator, run its trigger for real (aiobotocore over HTTP), then resume.
+
+    An operator finding its resource already terminal returns without deferring; that is only
+    accepted when ``must_defer`` is False (the engine deletes most resources synchronously).
+    """
+    try:
+        result = op.execute(context)
+    except TaskDeferred as deferred_exc:
+        deferred = deferred_exc
+    else:
+        assert not must_defer, f"{op.task_id} did not defer"
+        return dict(result)
+    classpath, kwargs = deferred.trigger.serialize()
+    module, _, name = classpath.rpartition(".")
+    trigger = getattr(__import__(module, fromlist=[name]), name)(**kwargs)
+
+    async def first_event() -> dict[str, Any]:
+        async for event in trigger.run():
+            return dict(event.payload)
+        raise AssertionError("trigger yielded nothing")
+
+    event = asyncio.run(first_event())
+    return dict(getattr(op, deferred.method_name)(context, event))
+
+
+def test_full_life_cycle(stack: Stack) -> None:
+    frames = synthetic.generate(4000, seed=5, n_users=120, n_items=100)
+    interactions_csv = stack.put_frame("in/interactions.csv", frames["interactions"])
+    items_csv = stack.put_frame("in/items.csv", frames["items"])
+
+    # Dataset group: create, then a second run adopts the same resource.
+    group_op = PersonalizeCreateDatasetGroupOperator(task_id="group", name=stack.name("shop"), **FAST)
+    group = _run(group_op)
+    assert group["status"] == "ACTIVE"
+    assert (
+        _run(PersonalizeCreateDatasetGroupOperator(task_id="group", name=stack.name("shop")))["arn"]
+        == group["arn"]
+    )
+    group_arn = group["arn"]
+
+    # Schemas: create, adopt, and a changed definition is reported as drift.
+    schemas = {}
+    for kind, doc in (("interactions", synthetic.INTERACTIONS_SCHEMA), ("items", synthetic.ITEMS_SCHEMA)):
+        op = PersonalizeCreateSchemaOperator(task_id=f"schema_{kind}", name=stack.name(kind), schema=doc)
+        schemas[kind] = _run(op)["arn"]
+        assert _run(op)["arn"] == schemas[kind]
+    changed = {**synthetic.ITEMS_SCHEMA, "fields": synthetic.ITEMS_SCHEMA["fields"][:2]}
+    with pytest.raises(
+        PersonalizeResourceDriftError, match=r"schema '.*-items' was modified out of band: field 'schema'"
+    ):
+        _run(
+            PersonalizeCreateSchemaOperator(task_id="schema_items", name=stack.name("items"), schema=changed)
+        )
+
+    # Datasets.
+    datasets = {}
+    for kind, dataset_type in (("interactions", "INTERACTIONS"), ("items", "ITEMS")):
+        op = PersonalizeCreateDatasetOperator(
+            task_id=f"dataset_{kind}",
+            name=stack.name(f"ds-{kind}"),
+            dataset_group_arn=group_arn,
+            dataset_type=dataset_type,
+            schema_arn=schemas[kind],
+            **FAST,
+        )
+        datasets[kind] = _run(op)
+        assert datasets[kind]["status"] == "ACTIVE"
+        assert datasets[kind]["datasetGroupArn"] == group_arn
+
+    # Import jobs; a retry of the same run re-attaches instead of importing twice.
+    run = _context("scheduled__2026-01-01")
+    for kind, location in (("interactions", interactions_csv), ("items", items_csv)):
+        op = PersonalizeDatasetImportJobOperator(
+            task_id=f"import_{kind}",
+            dataset_arn=datasets[kind]["arn"],
+            data_location=location,
+            role_arn=ROLE,
+            import_mode="FULL",
+            **FAST,
+        )
+        job = _run(op, run)
+        assert job["status"] == "ACTIVE", job
+        assert _run(op, run)["arn"] == job["arn"]
+        jobs = list(PersonalizeHook().list_resources("dataset_import_job", datasets[kind]["arn"]))
+        assert len(jobs) == 1
+
+    # A new run with an incremental import gets a new job.
+    incremental = PersonalizeDatasetImportJobOperator(
+        task_id="import_interactions",
+        dataset_arn=datasets["interactions"]["arn"],
+        data_location=interactions_csv,
+        role_arn=ROLE,
+        import_mode="INCREMENTAL",
+        **FAST,
+    )
+    assert _run(incremental, _context("scheduled__2026-01-02"))["importMode"] == "INCREMENTAL"
+    assert (
+        len(list(PersonalizeHook().list_resources("dataset_import_job", datasets["interactions"]["arn"])))
+        == 2
+    )
+
+    # Export job.
+    export = _run(
+        PersonalizeDatasetExportJobOperator(
+            task_id="export",
+            dataset_arn=datasets["items"]["arn"],
+            s3_output_path=f"s3://{stack.bucket}/export/",
+            role_arn=ROLE,
+            **FAST,
+        )
+    )
+    assert export["status"] == "ACTIVE"
+
+    # Filter and event tracker.
+    flt = _run(
+        PersonalizeCreateFilterOperator(
+            task_id="filter",
+            name=stack.name("no-comedy"),
+            dataset_group_arn=group_arn,
+            filter_expression='EXCLUDE ItemID WHERE Items.GENRES IN ("Comedy")',
+            **FAST,
+        )
+    )
+    tracker = _run(
+        PersonalizeCreateEventTrackerOperator(
+            task_id="tracker", name=stack.name("tracker"), dataset_group_arn=group_arn, **FAST
+        )
+    )
+    assert flt["status"] == "ACTIVE" and tracker["trackingId"]
+
+    # Solution, training (deferrable: the trigger polls the engine through aiobotocore), metrics.
+    solution = _run(
+        PersonalizeCreateSolutionOperator(
+            task_id="solution",
+            name=stack.name("ups"),
+            dataset_group_arn=group_arn,
+            recipe_arn="arn:aws:personalize:::recipe/aws-user-personalization",
+            **FAST,
+        )
+    )
+    described = _describe("solution", solution["arn"])
+    assert described and described["performAutoTraining"] is False
+    train = PersonalizeCreateSolutionVersionOperator(
+        task_id="train", solution_arn=solution["arn"], training_mode="FULL", deferrable=True, **FAST
+    )
+    version = _run_deferred(train, run)
+    assert version["status"] == "ACTIVE" and version["name"].startswith("train-")
+    assert (
+        _run(
+            PersonalizeCreateSolutionVersionOperator(
+                task_id="train", solution_arn=solution["arn"], training_mode="FULL", **FAST
+            ),
+            run,
+        )["arn"]
+        == version["arn"]
+    )
+    metrics = _run(
+        PersonalizeGetSolutionMetricsOperator(task_id="metrics", solution_version_arn=version["arn"])
+    )
+    assert metrics["metrics"] and json.dumps(metrics)
+
+    # Campaign: create, smoke check through the runtime hook, then update its config in place.
+    campaign_op = PersonalizeCreateCampaignOperator(
+        task_id="campaign",
+        name=stack.name("campaign"),
+        solution_version_arn=version["arn"],
+        min_provisioned_tps="1",
+        **FAST,
+    )
+    campaign = _run(campaign_op)
+    assert campaign["status"] == "ACTIVE" and campaign["minProvisionedTPS"] == 1
+    items = PersonalizeRuntimeHook().get_recommendations(
+        campaignArn=campaign["arn"], userId="u1", numResults=5
+    )
+    assert items
+    updated_op = PersonalizeCreateCampaignOperator(
+        task_id="campaign",
+        name=stack.name("campaign"),
+        solution_version_arn=version["arn"],
+        min_provisioned_tps=1,
+        campaign_config={"itemExplorationConfig": {"explorationWeight": 0.5}},
+        **FAST,
+    )
+    assert _run(updated_op)["arn"] == campaign["arn"]
+    current = _describe("campaign", campaign["arn"])
+    assert current and current["campaignConfig"]["itemExplorationConfig"]["explorationWeight"] == "0.5"
+
+    # Batch inference job.
+    batch_in = stack.put("batch/in.json", "\n".join(json.dumps({"userId": f"u{i}"}) for i in range(5)) + "\n")
+    batch = _run(
+        PersonalizeBatchInferenceJobOperator(
+            task_id="batch",
+            solution_version_arn=version["arn"],
+            input_path=batch_in,
+            output_path=f"s3://{stack.bucket}/batch/out/",
+            role_arn=ROLE,
+            num_results="10",
+            filter_arn=flt["arn"],
+            **FAST,
+        )
+    )
+    assert batch["status"] == "ACTIVE"
+    assert stack.keys("batch/out/")
+
+    # Batch segment job (needs a user-segmentation recipe).
+    affinity = _run(
+        PersonalizeCreateSolutionOperator(
+            task_id="affinity",
+            name=stack.name("affinity"),
+            dataset_group_arn=group_arn,
+            recipe_arn="arn:aws:personalize:::recipe/aws-item-affinity",
+            **FAST,
+        )
+    )
+    affinity_version = _run(
+        PersonalizeCreateSolutionVersionOperator(
+            task_id="train_affinity", solution_arn=affinity["arn"], **FAST
+        )
+    )
+    segment_in = stack.put("segment/in.json", json.dumps({"itemId": "i1"}) + "\n")
+    segment = _run(
+        PersonalizeBatchSegmentJobOperator(
+            task_id="segment",
+            solution_version_arn=affinity_version["arn"],
+            input_path=segment_in,
+            output_path=f"s3://{stack.bucket}/segment/out/",
+            role_arn=ROLE,
+            **FAST,
+        )
+    )
+    assert segment["status"] == "ACTIVE"
+
+    # Deletes, in the order Personalize requires; each waits until describe answers NotFound.
+    deletes = [
+        PersonalizeDeleteCampaignOperator(task_id="d1", campaign_arn=campaign["arn"], **FAST),
+        PersonalizeDeleteSolutionOperator(task_id="d2", solution_arn=solution["arn"], **FAST),
+        PersonalizeDeleteSolutionOperator(
+            task_id="d3", solution_arn=affinity["arn"], deferrable=True, **FAST
+        ),
+        PersonalizeDeleteFilterOperator(task_id="d4", filter_arn=flt["arn"], **FAST),
+        PersonalizeDeleteEventTrackerOperator(task_id="d5", event_tracker_arn=tracker["arn"], **FAST),
+        PersonalizeDeleteDatasetOperator(task_id="d6", dataset_arn=datasets["interactions"]["arn"], **FAST),
+        PersonalizeDeleteDatasetOperator(task_id="d7", dataset_arn=datasets["items"]["arn"], **FAST),
+        PersonalizeDeleteDatasetGroupOperator(task_id="d8", dataset_group_arn=group_arn, **FAST),
+        PersonalizeDeleteSchemaOperator(task_id="d9", schema_arn=schemas["interactions"], **FAST),
+        PersonalizeDeleteSchemaOperator(task_id="d10", schema_arn=schemas["items"], **FAST),
+    ]
+    for op in deletes:
+        result = _run_deferred(op, _context(), must_defer=False) if op.deferrable else _run(op)
+        assert result["status"] == "DELETED"
+        assert _describe(op.resource.kind, op.resource_arn) is None
+    # Deleting again is a no-op.
+    assert _run(deletes[0])["status"] == "DELETED"
+
+
+def test_training_failure_surfaces_reason(stack: Stack) -> None:
+    frames = synthetic.generate(2000, seed=9, n_users=80, n_items=60)
+    location = stack.put_frame("fail/interactions.csv", frames["interactions"])
+    group = _run(PersonalizeCreateDatasetGroupOperator(task_id="g", name=stack.name("failing"), **FAST))
+    schema = _run(
+        PersonalizeCreateSchemaOperator(
+            task_id="s", name=stack.name("interactions"), schema=synthetic.INTERACTIONS_SCHEMA
+        )
+    )
+    dataset = _run(
+        PersonalizeCreateDatasetOperator(
+            task_id="d",
+            name=stack.name("failing-interactions"),
+            dataset_group_arn=group["arn"],
+            dataset_type="Interactions",
+            schema_arn=schema["arn"],
+            **FAST,
+        )
+    )
+    _run(
+        PersonalizeDatasetImportJobOperator(
+            task_id="i", dataset_arn=dataset["arn"], data_location=location, role_arn=ROLE, **FAST
+        )
+    )
+    solution = _run(
+        PersonalizeCreateSolutionOperator(
+            task_id="sol",
+            name=stack.name("ups-doomed"),
+            dataset_group_arn=group["arn"],
+            recipe_arn="arn:aws:personalize:::recipe/aws-user-personalization",
+            **FAST,
+        )
+    )
+    with pytest.raises(PersonalizeResourceFailedError) as err:
+        _run(PersonalizeCreateSolutionVersionOperator(task_id="train", solution_arn=solution["arn"], **FAST))
+    assert "arn:aws:personalize" in str(err.value)
+    assert "failed:" in str(err.value)
+
+    # Teardown removes the whole group (solutions, datasets, group) in order; schemas on request.
+    result = _run(
+        PersonalizeTeardownDatasetGroupOperator(
+            task_id="teardown", dataset_group_name=stack.name("failing"), delete_schemas=True, waiter_delay=1
+        )
+    )
+    assert result["deleted"]["solution"] == [solution["arn"]]
+    assert result["deleted"]["dataset_group"] == [group["arn"]]
+    assert result["deleted"]["schema"] == [schema["arn"]]
+    assert _describe("dataset_group", group["arn"]) is None
