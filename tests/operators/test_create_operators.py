@@ -181,6 +181,17 @@ def test_limit_exceeded_is_bounded(personalize, context, _no_sleep):
     assert _no_sleep == [900, 900]  # capped
 
 
+def test_limit_exceeded_on_a_resource_is_a_hard_quota(personalize, context, _no_sleep):
+    """One event tracker per dataset group: retrying would only delay the inevitable failure."""
+    case = CASES_BY_KIND["event_tracker"]
+    op = personalize.attach(case.make())
+    _expect_list(personalize, case, [])
+    personalize.error("create_event_tracker", "LimitExceededException", "only one event tracker")
+    with pytest.raises(ClientError, match="only one event tracker"):
+        op.execute(context)
+    assert _no_sleep == []
+
+
 def test_other_create_errors_are_not_retried(personalize, context):
     case = CASES_BY_KIND["dataset"]
     op = personalize.attach(case.make())

@@ -236,28 +236,20 @@ class PersonalizeCreateResourceOperator(PersonalizeBaseOperator):
 
     :param update_if_changed: When an existing resource differs only in fields Personalize can
         update in place (``updatable_fields``), update it instead of failing. (default: True)
-    :param limit_exceeded_retry_delay: Initial back-off in seconds when Personalize answers
-        ``LimitExceededException`` (e.g. too many concurrent jobs); doubled each retry, max 15 min.
-    :param limit_exceeded_max_retries: How many times to retry ``LimitExceededException`` before failing.
     """
 
     #: Fields that can be changed on an existing resource through its ``Update*`` call.
     updatable_fields: ClassVar[frozenset[str]] = frozenset()
     #: Enum-like fields the API may echo in another case (e.g. ``datasetType``).
     case_insensitive_fields: ClassVar[frozenset[str]] = frozenset()
+    # For resources LimitExceededException is a hard quota (e.g. one event tracker per group):
+    # fail at once. Jobs override this, as their limits are on concurrency and clear up.
+    limit_exceeded_retry_delay: int = 60
+    limit_exceeded_max_retries: int = 0
 
-    def __init__(
-        self,
-        *,
-        update_if_changed: bool = True,
-        limit_exceeded_retry_delay: int = 60,
-        limit_exceeded_max_retries: int = 5,
-        **kwargs: Any,
-    ) -> None:
+    def __init__(self, *, update_if_changed: bool = True, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.update_if_changed = update_if_changed
-        self.limit_exceeded_retry_delay = limit_exceeded_retry_delay
-        self.limit_exceeded_max_retries = limit_exceeded_max_retries
 
     def build_request(self, context: Context) -> dict[str, Any]:
         """Keyword arguments of the ``Create*`` call (None values are dropped)."""
@@ -385,6 +377,9 @@ class PersonalizeJobOperator(PersonalizeCreateResourceOperator):
     :param job_name: Explicit job name (disables the derived name).
     :param job_name_prefix: Prefix of the derived name (default: the task id).
     :param max_job_attempts: Distinct jobs one task instance may start after failures. (default: 3)
+    :param limit_exceeded_retry_delay: Initial back-off in seconds when Personalize answers
+        ``LimitExceededException`` (too many concurrent jobs); doubled each retry, max 15 min.
+    :param limit_exceeded_max_retries: Retries of ``LimitExceededException`` before failing. (default: 5)
     """
 
     default_waiter_delay = 60
@@ -396,12 +391,16 @@ class PersonalizeJobOperator(PersonalizeCreateResourceOperator):
         job_name: str | None = None,
         job_name_prefix: str | None = None,
         max_job_attempts: int = 3,
+        limit_exceeded_retry_delay: int = 60,
+        limit_exceeded_max_retries: int = 5,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.job_name = job_name
         self.job_name_prefix = job_name_prefix
         self.max_job_attempts = max_job_attempts
+        self.limit_exceeded_retry_delay = limit_exceeded_retry_delay
+        self.limit_exceeded_max_retries = limit_exceeded_max_retries
 
     def build_definition(self, context: Context) -> dict[str, Any]:
         """The ``Create*`` kwargs without the name."""
