@@ -78,12 +78,15 @@ def run_batch_inference(engine: Engine, job: Record, context: JobContext) -> Rec
                 results[i] = _single(predictor, value, recipe_type, n, flt)
         for start in range(0, len(user_lines), CHUNK):
             context.check()
-            chunk = user_lines[start:start + CHUNK]
+            chunk = user_lines[start : start + CHUNK]
             users = [str(lines[i][0]["userId"]) for i in chunk]
             recs = predictor.recommend_users(users, n, flt, {}, exploration)
             for i, (items, scores) in zip(chunk, recs, strict=True):
-                results[i] = {"input": lines[i][0],
-                              "output": {"recommendedItems": items, "scores": scores}, "error": None}
+                results[i] = {
+                    "input": lines[i][0],
+                    "output": {"recommendedItems": items, "scores": scores},
+                    "error": None,
+                }
         _write(engine, job, key, [r for r in results if r is not None])
     return {}
 
@@ -98,12 +101,15 @@ def _line_error(value: Record, recipe_type: str) -> str | None:
     if recipe_type == "RELATED_ITEMS" and not isinstance(value.get("itemId"), str | int):
         return "Input line needs an itemId"
     if recipe_type == "PERSONALIZED_RANKING" and (
-            not isinstance(value.get("userId"), str | int) or not isinstance(value.get("itemList"), list)):
+        not isinstance(value.get("userId"), str | int) or not isinstance(value.get("itemList"), list)
+    ):
         return "Input line needs a userId and an itemList"
     return None
 
 
-def _single(predictor: Predictor, value: Record, recipe_type: str, n: int, flt: CompiledFilter | None) -> Record:
+def _single(
+    predictor: Predictor, value: Record, recipe_type: str, n: int, flt: CompiledFilter | None
+) -> Record:
     try:
         if recipe_type == "RELATED_ITEMS":
             items, scores = predictor.recommend_items([str(value["itemId"])], n, flt)[0]

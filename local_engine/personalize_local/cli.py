@@ -28,8 +28,12 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--fail-training", default=None, help="'1' or an fnmatch pattern of solution names")
     serve.add_argument("--min-job-seconds", type=float, default=None, help="minimum duration of every job")
     serve.add_argument("--seed", type=int, default=None)
-    serve.add_argument("--on-restart", choices=["resume", "fail"], default=None,
-                       help="what to do with jobs left in progress by a previous run")
+    serve.add_argument(
+        "--on-restart",
+        choices=["resume", "fail"],
+        default=None,
+        help="what to do with jobs left in progress by a previous run",
+    )
     serve.add_argument("--log-level", default="info")
     args = parser.parse_args(argv)
 
@@ -40,12 +44,23 @@ def main(argv: list[str] | None = None) -> int:
 
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(name)s %(levelname)s %(message)s")
     config = Config.from_env(
-        args.data_dir, s3_endpoint_url=args.s3_endpoint_url, region=args.region, throttle_rate=args.throttle_rate,
-        error_rate=args.error_rate, fail_training=args.fail_training, min_job_seconds=args.min_job_seconds,
-        seed=args.seed, on_restart=args.on_restart,
+        args.data_dir,
+        s3_endpoint_url=args.s3_endpoint_url,
+        region=args.region,
+        throttle_rate=args.throttle_rate,
+        error_rate=args.error_rate,
+        fail_training=args.fail_training,
+        min_job_seconds=args.min_job_seconds,
+        seed=args.seed,
+        on_restart=args.on_restart,
     )
-    uvicorn.run(create_app(config), host=args.host, port=args.port, log_level=args.log_level.lower(),
-                timeout_graceful_shutdown=2)
+    uvicorn.run(
+        create_app(config),
+        host=args.host,
+        port=args.port,
+        log_level=args.log_level.lower(),
+        timeout_graceful_shutdown=2,
+    )
     return 0
 
 

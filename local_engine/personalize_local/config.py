@@ -17,15 +17,15 @@ class Config:
     s3_endpoint_url: str | None = None
     region: str = "us-east-1"
     account_id: str = "123456789012"
-    throttle_rate: float = 0.0        # share of requests answered with ThrottlingException
-    error_rate: float = 0.0           # share of requests answered with HTTP 500/503
-    fail_training: str = ""           # "1" fails every training; otherwise an fnmatch pattern on solution names
-    min_job_seconds: float = 0.0      # every job takes at least this long (to exercise polling and restarts)
+    throttle_rate: float = 0.0  # share of requests answered with ThrottlingException
+    error_rate: float = 0.0  # share of requests answered with HTTP 500/503
+    fail_training: str = ""  # "1" fails every training; otherwise an fnmatch pattern on solution names
+    min_job_seconds: float = 0.0  # every job takes at least this long (to exercise polling and restarts)
     seed: int = 42
-    on_restart: str = "resume"        # what to do with jobs found in progress at start-up: resume | fail
+    on_restart: str = "resume"  # what to do with jobs found in progress at start-up: resume | fail
     max_concurrent_imports: int = 5
     max_concurrent_trainings: int = 20
-    worker_slots: int = 2             # heavy jobs (imports, training, batch) running at once
+    worker_slots: int = 2  # heavy jobs (imports, training, batch) running at once
 
     @classmethod
     def from_env(cls, data_dir: Path, **overrides: object) -> Config:

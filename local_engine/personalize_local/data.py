@@ -110,9 +110,11 @@ def run_export(engine: Engine, job: Record, context: JobContext) -> Record:
     return {}
 
 
-def training_data(engine: Engine, group_arn: str, event_type: str | None, threshold: str | None) -> TrainingData:
+def training_data(
+    engine: Engine, group_arn: str, event_type: str | None, threshold: str | None
+) -> TrainingData:
     """Interactions of a dataset group filtered as Personalize does for a solution, plus metadata."""
-    datasets = {d["datasetType"]: d for d in engine.store.list("Dataset", group_arn)}
+    datasets = {d["datasetType"]: d for d in engine.store.records("Dataset", group_arn)}
     if "INTERACTIONS" not in datasets:
         raise InvalidInput("The dataset group has no INTERACTIONS dataset")
     events = load_dataset(engine, datasets["INTERACTIONS"]["datasetArn"])
@@ -136,10 +138,13 @@ def check_minimums(data: TrainingData) -> None:
     """Personalize's documented minimums for custom solutions."""
     events = data.interactions
     if len(events) < 1000:
-        raise InvalidInput(f"Insufficient data: {len(events)} interactions after event type and event value "
-                           "filtering; at least 1000 are required")
+        raise InvalidInput(
+            f"Insufficient data: {len(events)} interactions after event type and event value "
+            "filtering; at least 1000 are required"
+        )
     per_user = events.groupby("USER_ID").size()
     active_users = int((per_user >= 2).sum())
     if active_users < 25:
-        raise InvalidInput(f"Insufficient data: {active_users} users with at least 2 interactions; at least 25 "
-                           "are required")
+        raise InvalidInput(
+            f"Insufficient data: {active_users} users with at least 2 interactions; at least 25 are required"
+        )

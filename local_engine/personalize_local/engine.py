@@ -39,12 +39,19 @@ class Engine:
     @property
     def s3(self) -> Any:
         if self._s3 is None:
-            self._s3 = boto3.client("s3", endpoint_url=self.config.s3_endpoint_url, region_name=self.config.region,
-                                    config=BotoConfig(retries={"max_attempts": 3, "mode": "standard"}))
+            self._s3 = boto3.client(
+                "s3",
+                endpoint_url=self.config.s3_endpoint_url,
+                region_name=self.config.region,
+                config=BotoConfig(retries={"max_attempts": 3, "mode": "standard"}),
+            )
         return self._s3
 
     def arn(self, resource_type: str, *parts: str) -> str:
-        return f"arn:aws:personalize:{self.config.region}:{self.config.account_id}:{resource_type}/" + "/".join(parts)
+        return (
+            f"arn:aws:personalize:{self.config.region}:{self.config.account_id}:{resource_type}/"
+            + "/".join(parts)
+        )
 
     def dataset_lock(self, dataset_arn: str) -> threading.Lock:
         """Imports into one dataset run one at a time so INCREMENTAL appends never lose rows."""

@@ -20,15 +20,17 @@ from .errors import InvalidInput
 if TYPE_CHECKING:
     from .recipes import Model
 
-_TOKEN = re.compile(r'\s*(?:(?P<str>"[^"]*")|(?P<num>-?\d+(?:\.\d+)?)|(?P<param>\$[A-Za-z0-9_]+)'
-                    r'|(?P<op><=|>=|=|<|>|\(|\)|,|\|)|(?P<word>[A-Za-z_][A-Za-z0-9_.]*))')
+_TOKEN = re.compile(
+    r'\s*(?:(?P<str>"[^"]*")|(?P<num>-?\d+(?:\.\d+)?)|(?P<param>\$[A-Za-z0-9_]+)'
+    r"|(?P<op><=|>=|=|<|>|\(|\)|,|\|)|(?P<word>[A-Za-z_][A-Za-z0-9_.]*))"
+)
 
 
 @dataclass(frozen=True)
 class Condition:
-    source: str            # "Items" or "Interactions"
+    source: str  # "Items" or "Interactions"
     field: str
-    op: str                # IN, NOT IN, =, <, >, <=, >=
+    op: str  # IN, NOT IN, =, <, >, <=, >=
     values: tuple[str | float, ...]
     param: str | None
 
@@ -67,7 +69,7 @@ def _tokens(text: str) -> list[str]:
     while pos < len(text):
         match = _TOKEN.match(text, pos)
         if not match or match.end() == pos:
-            raise InvalidInput(f"Invalid filter expression near: {text[pos:pos + 20]!r}")
+            raise InvalidInput(f"Invalid filter expression near: {text[pos : pos + 20]!r}")
         out.append(match.group().strip())
         pos = match.end()
     return out
@@ -98,7 +100,7 @@ def parse(expression: str) -> list[Part]:
         groups: list[list[Condition]] = [[]]
         while True:
             if i >= len(tokens) or "." not in tokens[i]:
-                raise InvalidInput("Expected a condition such as Items.GENRES IN (\"Comedy\")")
+                raise InvalidInput('Expected a condition such as Items.GENRES IN ("Comedy")')
             source, field = tokens[i].split(".", 1)
             source = source.capitalize()
             if source not in ("Items", "Interactions"):
@@ -179,8 +181,9 @@ class CompiledFilter:
         return mask
 
     @staticmethod
-    def _condition(model: Model, cond: Condition, values: tuple[str | float, ...],
-                   user_rows: np.ndarray) -> np.ndarray:
+    def _condition(
+        model: Model, cond: Condition, values: tuple[str | float, ...], user_rows: np.ndarray
+    ) -> np.ndarray:
         n_items = len(model.item_ids)
         if cond.source == "Interactions":
             hit = np.zeros((len(user_rows), n_items), dtype=bool)
@@ -197,12 +200,14 @@ class CompiledFilter:
             column = meta[cond.field].reset_index(drop=True)
         if cond.op in ("IN", "NOT IN", "="):
             wanted = {str(v).lower() if isinstance(v, str) else v for v in values}
+
             def matches(cell: object) -> bool:
                 if cell is None or (isinstance(cell, float) and np.isnan(cell)):
                     return False
                 if isinstance(cell, str):
                     return any(tok.strip().lower() in wanted for tok in cell.split("|"))
                 return cell in wanted or float(cell) in wanted  # type: ignore[arg-type]
+
             hit_items = np.fromiter((matches(c) for c in column), dtype=bool, count=n_items)
             if cond.op == "NOT IN":
                 hit_items = ~hit_items
@@ -210,6 +215,10 @@ class CompiledFilter:
             numbers = pd.to_numeric(column, errors="coerce").to_numpy(dtype=float)
             target = float(values[0])
             with np.errstate(invalid="ignore"):
-                hit_items = {"<": numbers < target, ">": numbers > target,
-                             "<=": numbers <= target, ">=": numbers >= target}[cond.op]
+                hit_items = {
+                    "<": numbers < target,
+                    ">": numbers > target,
+                    "<=": numbers <= target,
+                    ">=": numbers >= target,
+                }[cond.op]
         return np.broadcast_to(hit_items, (len(user_rows), n_items))

@@ -52,18 +52,26 @@ class JobRunner:
         from . import batch, data, training
 
         return {
-            "DatasetGroup": _noop, "Dataset": _noop, "Solution": _activate_solution, "Filter": _noop,
-            "EventTracker": _noop, "Campaign": _deploy_campaign,
-            "DatasetImportJob": data.run_import, "DatasetExportJob": data.run_export,
+            "DatasetGroup": _noop,
+            "Dataset": _noop,
+            "Solution": _activate_solution,
+            "Filter": _noop,
+            "EventTracker": _noop,
+            "Campaign": _deploy_campaign,
+            "DatasetImportJob": data.run_import,
+            "DatasetExportJob": data.run_export,
             "SolutionVersion": training.run_training,
-            "BatchInferenceJob": batch.run_batch_inference, "BatchSegmentJob": batch.run_batch_segment,
+            "BatchInferenceJob": batch.run_batch_inference,
+            "BatchSegmentJob": batch.run_batch_segment,
         }
 
     def submit(self, arn: str, kind: str) -> None:
         context = JobContext(self, arn)
         with self.lock:
             self.contexts[arn] = context
-        thread = threading.Thread(target=self._run, args=(arn, kind, context), name=f"job-{kind}", daemon=True)
+        thread = threading.Thread(
+            target=self._run, args=(arn, kind, context), name=f"job-{kind}", daemon=True
+        )
         thread.start()
 
     def cancel(self, arn: str) -> None:
@@ -127,22 +135,38 @@ class JobRunner:
         if campaign is None:
             return
         update = dict(campaign.get("latestCampaignUpdate") or {})
-        store.update(arn, {"latestCampaignUpdate": {**update, "status": IN_PROGRESS,
-                                                    "lastUpdatedDateTime": time.time()}})
+        store.update(
+            arn,
+            {"latestCampaignUpdate": {**update, "status": IN_PROGRESS, "lastUpdatedDateTime": time.time()}},
+        )
         try:
             self.engine.predictor(update["solutionVersionArn"])  # load before switching traffic
             self._hold(started, context)
         except Exception as exc:
-            store.update(arn, {"latestCampaignUpdate": {**update, "status": FAILED, "failureReason": str(exc),
-                                                        "lastUpdatedDateTime": time.time()}})
+            store.update(
+                arn,
+                {
+                    "latestCampaignUpdate": {
+                        **update,
+                        "status": FAILED,
+                        "failureReason": str(exc),
+                        "lastUpdatedDateTime": time.time(),
+                    }
+                },
+            )
             return
-        store.update(arn, {"solutionVersionArn": update["solutionVersionArn"],
-                           "minProvisionedTPS": update.get("minProvisionedTPS"),
-                           "campaignConfig": update.get("campaignConfig"),
-                           "latestCampaignUpdate": {**update, "status": ACTIVE, "lastUpdatedDateTime": time.time()}})
+        store.update(
+            arn,
+            {
+                "solutionVersionArn": update["solutionVersionArn"],
+                "minProvisionedTPS": update.get("minProvisionedTPS"),
+                "campaignConfig": update.get("campaignConfig"),
+                "latestCampaignUpdate": {**update, "status": ACTIVE, "lastUpdatedDateTime": time.time()},
+            },
+        )
 
     def recover(self) -> None:
-        """At start-up, resume (or fail, with --on-restart fail) every job a previous process left unfinished."""
+        """At start-up, resume (or with --on-restart fail, fail) jobs a previous process left unfinished."""
         store = self.engine.store
         mode = self.engine.config.on_restart
         for kind, record in store.all_records():
@@ -154,8 +178,16 @@ class JobRunner:
             update = record.get("latestCampaignUpdate") or {}
             if kind == "Campaign" and update.get("status") in UNFINISHED and record.get("status") == ACTIVE:
                 if mode == "fail":
-                    store.update(arn, {"latestCampaignUpdate": {**update, "status": FAILED,
-                                       "failureReason": "personalize-local restarted during the update"}})
+                    store.update(
+                        arn,
+                        {
+                            "latestCampaignUpdate": {
+                                **update,
+                                "status": FAILED,
+                                "failureReason": "personalize-local restarted during the update",
+                            }
+                        },
+                    )
                 else:
                     store.update(arn, {"latestCampaignUpdate": {**update, "status": PENDING}})
                     self.submit(arn, "CampaignUpdate")
@@ -165,8 +197,13 @@ class JobRunner:
                 store.update(arn, {"status": STOPPED})
             elif status in (PENDING, IN_PROGRESS):
                 if mode == "fail":
-                    store.update(arn, {"status": FAILED, "failureReason":
-                                       "personalize-local restarted while this job was in progress"})
+                    store.update(
+                        arn,
+                        {
+                            "status": FAILED,
+                            "failureReason": "personalize-local restarted while this job was in progress",
+                        },
+                    )
                 else:
                     log.info("resuming %s %s", kind, arn)
                     store.update(arn, {"status": PENDING})
@@ -178,8 +215,9 @@ def _noop(engine: Engine, record: Record, context: JobContext) -> Record:
 
 
 def _activate_solution(engine: Engine, record: Record, context: JobContext) -> Record:
-    """performAutoTraining starts a first AUTOTRAIN version right away, as Personalize does within the hour."""
+    """performAutoTraining starts a first AUTOTRAIN version at once (Personalize does within the hour)."""
     if record.get("performAutoTraining"):
+
         def start_first_version() -> None:
             from .resources import Operations
 
@@ -190,8 +228,10 @@ def _activate_solution(engine: Engine, record: Record, context: JobContext) -> R
                     return
                 if current.get("status") == ACTIVE:
                     try:
-                        Operations(engine).call("CreateSolutionVersion", {
-                            "solutionArn": record["solutionArn"], "trainingMode": "AUTOTRAIN"})
+                        Operations(engine).call(
+                            "CreateSolutionVersion",
+                            {"solutionArn": record["solutionArn"], "trainingMode": "AUTOTRAIN"},
+                        )
                     except ServiceError as exc:
                         log.warning("automatic training of %s not started: %s", record["solutionArn"], exc)
                     return

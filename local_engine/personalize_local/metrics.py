@@ -22,7 +22,9 @@ CHUNK = 2048
 
 
 def dcg(recommended: Sequence[str], relevant: set[str], k: int) -> float:
-    return sum(1.0 / math.log(1 + pos) for pos, item in enumerate(recommended[:k], start=1) if item in relevant)
+    return sum(
+        1.0 / math.log(1 + pos) for pos, item in enumerate(recommended[:k], start=1) if item in relevant
+    )
 
 
 def ndcg_at_k(recommended: Sequence[str], relevant: set[str], k: int) -> float:
@@ -45,7 +47,7 @@ def split_holdout(events: pd.DataFrame, seed: int) -> tuple[pd.DataFrame, pd.Dat
     """Returns (training events, held-out input events, held-out ground truth events)."""
     users = np.sort(events["USER_ID"].astype(str).unique())
     rng = np.random.default_rng(seed)
-    n_test = max(1, int(round(len(users) * 0.1)))
+    n_test = max(1, round(len(users) * 0.1))
     test_users = set(rng.choice(users, size=n_test, replace=False).tolist())
     is_test = events["USER_ID"].astype(str).isin(test_users)
     train = events[~is_test]
@@ -66,15 +68,16 @@ def evaluate(recipe: Recipe, hyper: dict[str, str], data: TrainingData, seed: in
     ok = known.notna().to_numpy()
     rows = inputs["USER_ID"].astype(str).map(row_of).to_numpy()[ok]
     cols = known.to_numpy()[ok].astype(int)
-    histories = sp.csr_matrix((np.ones(len(rows), dtype=np.float32), (rows, cols)),
-                              shape=(len(test_users), len(model.item_ids)))
+    histories = sp.csr_matrix(
+        (np.ones(len(rows), dtype=np.float32), (rows, cols)), shape=(len(test_users), len(model.item_ids))
+    )
     relevant = truth.groupby(truth["USER_ID"].astype(str))["ITEM_ID"].agg(lambda s: set(s.astype(str)))
     totals = {f"normalized_discounted_cumulative_gain_at_{k}": 0.0 for k in K_VALUES}
     totals.update({f"precision_at_{k}": 0.0 for k in K_VALUES})
     totals["mean_reciprocal_rank_at_25"] = 0.0
     recommended_items: set[str] = set()
     for start in range(0, len(test_users), CHUNK):
-        chunk = histories[start:start + CHUNK]
+        chunk = histories[start : start + CHUNK]
         scores = model.score_histories(chunk)
         indices, values = top_k(scores, 25, exclude=chunk)
         for offset, (picks, picked_scores) in enumerate(zip(indices, values, strict=True)):

@@ -15,8 +15,9 @@ from .recipes import Model
 NEG = np.float32(-np.inf)
 
 
-def top_k(scores: np.ndarray, k: int, exclude: sp.csr_matrix | None = None,
-          allowed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+def top_k(
+    scores: np.ndarray, k: int, exclude: sp.csr_matrix | None = None, allowed: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Row-wise top-k (descending, stable) with optional excluded (sparse) and allowed (bool) masks."""
     scores = np.array(scores, dtype=np.float32, copy=True)
     if exclude is not None and exclude.nnz:
@@ -44,7 +45,9 @@ class Exploration:
     def from_config(cls, config: dict[str, str] | None) -> Exploration:
         config = config or {}
         try:
-            return cls(float(config.get("explorationWeight", 0.3)), float(config.get("explorationItemAgeCutOff", 30)))
+            return cls(
+                float(config.get("explorationWeight", 0.3)), float(config.get("explorationItemAgeCutOff", 30))
+            )
         except ValueError as exc:
             raise InvalidInput(f"Invalid itemExplorationConfig: {config}") from exc
 
@@ -77,9 +80,14 @@ class Predictor:
         seen = sp.diags((rows >= 0).astype(np.float32)) @ seen
         return sp.csr_matrix(seen)
 
-    def recommend_users(self, user_ids: list[str], n: int, flt: CompiledFilter | None = None,
-                        filter_values: dict[str, str] | None = None,
-                        exploration: Exploration | None = None) -> list[tuple[list[str], list[float]]]:
+    def recommend_users(
+        self,
+        user_ids: list[str],
+        n: int,
+        flt: CompiledFilter | None = None,
+        filter_values: dict[str, str] | None = None,
+        exploration: Exploration | None = None,
+    ) -> list[tuple[list[str], list[float]]]:
         if not self.model.supports_users:
             raise InvalidInput(f"Recipe {self.model.recipe} needs an itemId, not a userId")
         rows = self.user_rows(user_ids)
@@ -88,13 +96,20 @@ class Predictor:
         idx, vals = top_k(scores, n, exclude=self.seen(rows), allowed=allowed)
         results = [self._pack(i, v) for i, v in zip(idx, vals, strict=True)]
         if exploration and exploration.weight > 0 and self.model.recipe in EXPLORING_RECIPES:
-            results = [self._explore(user_ids[j], res, n, exploration, allowed[j] if allowed is not None else None)
-                       for j, res in enumerate(results)]
+            results = [
+                self._explore(user_ids[j], res, n, exploration, allowed[j] if allowed is not None else None)
+                for j, res in enumerate(results)
+            ]
         return results
 
-    def recommend_items(self, item_ids: list[str], n: int, flt: CompiledFilter | None = None,
-                        filter_values: dict[str, str] | None = None, user_id: str | None = None,
-                        ) -> list[tuple[list[str], list[float]]]:
+    def recommend_items(
+        self,
+        item_ids: list[str],
+        n: int,
+        flt: CompiledFilter | None = None,
+        filter_values: dict[str, str] | None = None,
+        user_id: str | None = None,
+    ) -> list[tuple[list[str], list[float]]]:
         model = self.model
         known = [model.item_index.get(i, -1) for i in item_ids]
         if any(k < 0 for k in known):
@@ -102,15 +117,21 @@ class Predictor:
             raise InvalidInput(f"Item(s) not found in the training data: {missing[:5]}")
         rows = np.array(known, dtype=int)
         scores = model.score_related(rows)
-        exclude = sp.csr_matrix((np.ones(len(rows), dtype=np.float32), (np.arange(len(rows)), rows)),
-                                shape=scores.shape)
+        exclude = sp.csr_matrix(
+            (np.ones(len(rows), dtype=np.float32), (np.arange(len(rows)), rows)), shape=scores.shape
+        )
         user_rows = self.user_rows([user_id or ""] * len(rows))
         allowed = flt.allowed(model, user_rows, filter_values or {}) if flt else None
         idx, vals = top_k(scores, n, exclude=exclude, allowed=allowed)
         return [self._pack(i, v) for i, v in zip(idx, vals, strict=True)]
 
-    def rank(self, user_id: str, items: list[str], flt: CompiledFilter | None = None,
-             filter_values: dict[str, str] | None = None) -> list[tuple[str, float | None]]:
+    def rank(
+        self,
+        user_id: str,
+        items: list[str],
+        flt: CompiledFilter | None = None,
+        filter_values: dict[str, str] | None = None,
+    ) -> list[tuple[str, float | None]]:
         model = self.model
         rows = self.user_rows([user_id])
         scores = self.user_scores(rows)[0]
@@ -134,19 +155,31 @@ class Predictor:
         factors = getattr(model, "item_factors", None)
         if factors is None:
             raise InvalidInput(f"Recipe {model.recipe} does not support user segments")
-        vectors = np.stack([factors[q].mean(axis=0) if len(q) else np.zeros(factors.shape[1], dtype=np.float32)
-                            for q in queries])
+        vectors = np.stack(
+            [
+                factors[q].mean(axis=0) if len(q) else np.zeros(factors.shape[1], dtype=np.float32)
+                for q in queries
+            ]
+        )
         affinity = vectors @ model.user_factors.T  # type: ignore[attr-defined]
         idx, _ = top_k(affinity, n)
         return [[str(model.user_ids[i]) for i in row] for row in idx]
 
     def _pack(self, idx: np.ndarray, vals: np.ndarray) -> tuple[list[str], list[float]]:
         finite = np.isfinite(vals)
-        return ([str(self.model.item_ids[i]) for i in idx[finite]],
-                [round(float(v), 7) for v in vals[finite]])
+        return (
+            [str(self.model.item_ids[i]) for i in idx[finite]],
+            [round(float(v), 7) for v in vals[finite]],
+        )
 
-    def _explore(self, user_id: str, result: tuple[list[str], list[float]], n: int, exploration: Exploration,
-                 allowed: np.ndarray | None) -> tuple[list[str], list[float]]:
+    def _explore(
+        self,
+        user_id: str,
+        result: tuple[list[str], list[float]],
+        n: int,
+        exploration: Exploration,
+        allowed: np.ndarray | None,
+    ) -> tuple[list[str], list[float]]:
         """Swap a share of slots (weight/3 of the list) for new or never-interacted items.
 
         The choice is seeded by the user id so a user sees stable results between calls; younger items are
@@ -154,7 +187,7 @@ class Predictor:
         """
         model = self.model
         items, scores = result
-        slots = int(round(n * exploration.weight / 3))
+        slots = round(n * exploration.weight / 3)
         fresh = (model.item_age_days <= exploration.age_cutoff_days) | ~model.has_interactions
         if allowed is not None:
             fresh &= allowed
@@ -166,7 +199,9 @@ class Predictor:
         seed = int.from_bytes(hashlib.sha256(user_id.encode()).digest()[:8], "little")
         rng = np.random.default_rng(seed)
         prefer = 1.0 / (1.0 + model.item_age_days[candidates])
-        picks = rng.choice(candidates, size=min(slots, len(candidates)), replace=False, p=prefer / prefer.sum())
+        picks = rng.choice(
+            candidates, size=min(slots, len(candidates)), replace=False, p=prefer / prefer.sum()
+        )
         items, scores = list(items), list(scores)
         floor = min(scores) if scores else 0.0
         for j, pick in enumerate(picks):

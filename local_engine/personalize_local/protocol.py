@@ -49,8 +49,10 @@ def _validate(shape: Shape, value: Any, path: str) -> None:
             raise InvalidInput(f"{path} must be an object")
         for member in shape.required_members:
             if value.get(member) is None:
-                raise InvalidInput(f"1 validation error detected: Value null at '{member}' failed to satisfy "
-                                   "constraint: Member must not be null")
+                raise InvalidInput(
+                    f"1 validation error detected: Value null at '{member}' failed to satisfy "
+                    "constraint: Member must not be null"
+                )
         for key, item in value.items():
             if key in shape.members:
                 _validate(shape.members[key], item, key)
@@ -72,13 +74,17 @@ def _validate(shape: Shape, value: Any, path: str) -> None:
         if not isinstance(value, str):
             raise InvalidInput(f"{path} must be a string")
         _check_range(len(value), meta, path, "length")
-        if "enum" in meta and value not in shape.enum:
-            raise InvalidInput(f"Value '{value}' at '{path}' failed to satisfy constraint: Member must satisfy "
-                               f"enum value set: {shape.enum}")
+        if "enum" in meta and value not in meta["enum"]:
+            raise InvalidInput(
+                f"Value '{value}' at '{path}' failed to satisfy constraint: Member must satisfy "
+                f"enum value set: {meta['enum']}"
+            )
         pattern = _compiled(meta.get("pattern"))
         if pattern is not None and not pattern.fullmatch(value):
-            raise InvalidInput(f"Value '{value}' at '{path}' failed to satisfy constraint: Member must satisfy "
-                               f"regular expression pattern: {pattern}")
+            raise InvalidInput(
+                f"Value '{value}' at '{path}' failed to satisfy constraint: Member must satisfy "
+                f"regular expression pattern: {pattern}"
+            )
     elif shape.type_name in ("integer", "long"):
         if isinstance(value, bool) or not isinstance(value, int):
             raise InvalidInput(f"{path} must be an integer")
@@ -103,11 +109,15 @@ def _compiled(pattern: str | None) -> re.Pattern[str] | None:
 
 def _check_range(size: int, meta: dict[str, Any], path: str, what: str) -> None:
     if "min" in meta and size < meta["min"]:
-        raise InvalidInput(f"Value at '{path}' failed to satisfy constraint: Member must have {what} "
-                           f"greater than or equal to {meta['min']}")
+        raise InvalidInput(
+            f"Value at '{path}' failed to satisfy constraint: Member must have {what} "
+            f"greater than or equal to {meta['min']}"
+        )
     if "max" in meta and size > meta["max"]:
-        raise InvalidInput(f"Value at '{path}' failed to satisfy constraint: Member must have {what} "
-                           f"less than or equal to {meta['max']}")
+        raise InvalidInput(
+            f"Value at '{path}' failed to satisfy constraint: Member must have {what} "
+            f"less than or equal to {meta['max']}"
+        )
 
 
 def shape_output(shape: Shape | None, value: Any) -> Any:

@@ -27,32 +27,52 @@ Hook = Callable[[Engine, Params], tuple[Record, str | None]]
 
 @dataclass(frozen=True)
 class Kind:
-    key: str                      # suffix used in operation names, e.g. "DatasetGroup"
-    arn_field: str                # e.g. "datasetGroupArn"
-    label: str                    # resource type in ARNs and error messages, e.g. "dataset-group"
+    key: str  # suffix used in operation names, e.g. "DatasetGroup"
+    arn_field: str  # e.g. "datasetGroupArn"
+    label: str  # resource type in ARNs and error messages, e.g. "dataset-group"
     list_parent: str | None = None  # list filter parameter that matches the stored parent column
-    asynchronous: bool = True     # created as CREATE PENDING and finished by a worker
+    asynchronous: bool = True  # created as CREATE PENDING and finished by a worker
     dependents: tuple[tuple[str, str], ...] = field(default_factory=tuple)  # (kind, field) blocking delete
 
 
-KINDS: dict[str, Kind] = {k.key: k for k in [
-    Kind("DatasetGroup", "datasetGroupArn", "dataset-group",
-         dependents=(("Dataset", "datasetGroupArn"), ("Solution", "datasetGroupArn"), ("Filter", "datasetGroupArn"),
-                     ("EventTracker", "datasetGroupArn"))),
-    Kind("Schema", "schemaArn", "schema", asynchronous=False, dependents=(("Dataset", "schemaArn"),)),
-    Kind("Dataset", "datasetArn", "dataset", list_parent="datasetGroupArn"),
-    Kind("DatasetImportJob", "datasetImportJobArn", "dataset-import-job", list_parent="datasetArn"),
-    Kind("DatasetExportJob", "datasetExportJobArn", "dataset-export-job", list_parent="datasetArn"),
-    Kind("Solution", "solutionArn", "solution", list_parent="datasetGroupArn",
-         dependents=(("Campaign", "solutionArn"),)),
-    Kind("SolutionVersion", "solutionVersionArn", "solution-version", list_parent="solutionArn"),
-    Kind("Campaign", "campaignArn", "campaign", list_parent="solutionArn"),
-    Kind("BatchInferenceJob", "batchInferenceJobArn", "batch-inference-job", list_parent="solutionVersionArn"),
-    Kind("BatchSegmentJob", "batchSegmentJobArn", "batch-segment-job", list_parent="solutionVersionArn"),
-    Kind("Filter", "filterArn", "filter", list_parent="datasetGroupArn"),
-    Kind("EventTracker", "eventTrackerArn", "event-tracker", list_parent="datasetGroupArn"),
-]}
-JOB_KINDS = {"DatasetImportJob", "DatasetExportJob", "SolutionVersion", "BatchInferenceJob", "BatchSegmentJob"}
+KINDS: dict[str, Kind] = {
+    k.key: k
+    for k in [
+        Kind(
+            "DatasetGroup",
+            "datasetGroupArn",
+            "dataset-group",
+            dependents=(
+                ("Dataset", "datasetGroupArn"),
+                ("Solution", "datasetGroupArn"),
+                ("Filter", "datasetGroupArn"),
+                ("EventTracker", "datasetGroupArn"),
+            ),
+        ),
+        Kind("Schema", "schemaArn", "schema", asynchronous=False, dependents=(("Dataset", "schemaArn"),)),
+        Kind("Dataset", "datasetArn", "dataset", list_parent="datasetGroupArn"),
+        Kind("DatasetImportJob", "datasetImportJobArn", "dataset-import-job", list_parent="datasetArn"),
+        Kind("DatasetExportJob", "datasetExportJobArn", "dataset-export-job", list_parent="datasetArn"),
+        Kind(
+            "Solution",
+            "solutionArn",
+            "solution",
+            list_parent="datasetGroupArn",
+            dependents=(("Campaign", "solutionArn"),),
+        ),
+        Kind("SolutionVersion", "solutionVersionArn", "solution-version", list_parent="solutionArn"),
+        Kind("Campaign", "campaignArn", "campaign", list_parent="solutionArn"),
+        Kind(
+            "BatchInferenceJob",
+            "batchInferenceJobArn",
+            "batch-inference-job",
+            list_parent="solutionVersionArn",
+        ),
+        Kind("BatchSegmentJob", "batchSegmentJobArn", "batch-segment-job", list_parent="solutionVersionArn"),
+        Kind("Filter", "filterArn", "filter", list_parent="datasetGroupArn"),
+        Kind("EventTracker", "eventTrackerArn", "event-tracker", list_parent="datasetGroupArn"),
+    ]
+}
 
 
 class Operations:
@@ -60,19 +80,30 @@ class Operations:
         self.engine = engine
         self.store = engine.store
         self.hooks: dict[str, Hook] = {
-            "DatasetGroup": self._new_dataset_group, "Schema": self._new_schema, "Dataset": self._new_dataset,
-            "DatasetImportJob": self._new_import_job, "DatasetExportJob": self._new_export_job,
-            "Solution": self._new_solution, "SolutionVersion": self._new_solution_version,
-            "Campaign": self._new_campaign, "BatchInferenceJob": self._new_batch_inference,
-            "BatchSegmentJob": self._new_batch_segment, "Filter": self._new_filter,
+            "DatasetGroup": self._new_dataset_group,
+            "Schema": self._new_schema,
+            "Dataset": self._new_dataset,
+            "DatasetImportJob": self._new_import_job,
+            "DatasetExportJob": self._new_export_job,
+            "Solution": self._new_solution,
+            "SolutionVersion": self._new_solution_version,
+            "Campaign": self._new_campaign,
+            "BatchInferenceJob": self._new_batch_inference,
+            "BatchSegmentJob": self._new_batch_segment,
+            "Filter": self._new_filter,
             "EventTracker": self._new_event_tracker,
         }
         self.special: dict[str, Callable[[Params], Record]] = {
-            "UpdateCampaign": self.update_campaign, "UpdateSolution": self.update_solution,
-            "UpdateDataset": self.update_dataset, "StopSolutionVersionCreation": self.stop_solution_version,
-            "GetSolutionMetrics": self.get_solution_metrics, "TagResource": self.tag_resource,
-            "UntagResource": self.untag_resource, "ListTagsForResource": self.list_tags,
-            "ListRecipes": self.list_recipes, "DescribeRecipe": self.describe_recipe,
+            "UpdateCampaign": self.update_campaign,
+            "UpdateSolution": self.update_solution,
+            "UpdateDataset": self.update_dataset,
+            "StopSolutionVersionCreation": self.stop_solution_version,
+            "GetSolutionMetrics": self.get_solution_metrics,
+            "TagResource": self.tag_resource,
+            "UntagResource": self.untag_resource,
+            "ListTagsForResource": self.list_tags,
+            "ListRecipes": self.list_recipes,
+            "DescribeRecipe": self.describe_recipe,
             "DescribeAlgorithm": self.describe_algorithm,
         }
 
@@ -113,39 +144,42 @@ class Operations:
         parent = params.get(kind.list_parent) if kind.list_parent else None
         if parent is not None and kind.list_parent != "solutionArn" and not self.store.kind_of(parent):
             raise NotFound(f"Could not find resource with ARN: {parent}")
-        records = self.store.list(kind.key, parent)
+        records = self.store.records(kind.key, parent)
         start = _decode_token(params.get("nextToken"))
         size = int(params.get("maxResults") or 100)
-        page = records[start:start + size]
+        page = records[start : start + size]
         member = next(m for m in op.output_shape.members if m != "nextToken")
         result: Record = {member: page}
         if start + size < len(records):
-            result["nextToken"] = base64.urlsafe_b64encode(json.dumps({"offset": start + size}).encode()).decode()
+            result["nextToken"] = base64.urlsafe_b64encode(
+                json.dumps({"offset": start + size}).encode()
+            ).decode()
         return result
 
     def delete(self, kind: Kind, op: Any, params: Params) -> Record:
         arn = params[kind.arn_field]
         record = self.store.require(arn, kind.key, kind.label)
         for dep_kind, dep_field in kind.dependents:
-            blocking = [r for r in self.store.list(dep_kind) if r.get(dep_field) == arn]
+            blocking = [r for r in self.store.records(dep_kind) if r.get(dep_field) == arn]
             if blocking:
-                raise InUse(f"Cannot delete {arn}: {KINDS[dep_kind].label} "
-                            f"{blocking[0][KINDS[dep_kind].arn_field]} still uses it")
+                raise InUse(
+                    f"Cannot delete {arn}: {KINDS[dep_kind].label} "
+                    f"{blocking[0][KINDS[dep_kind].arn_field]} still uses it"
+                )
         if kind.key == "Dataset":
-            running = [j for j in self.store.list("DatasetImportJob", arn) if j["status"] in UNFINISHED]
+            running = [j for j in self.store.records("DatasetImportJob", arn) if j["status"] in UNFINISHED]
             if running:
                 raise InUse(f"Cannot delete {arn} while import job {running[0]['datasetImportJobArn']} runs")
             self.engine.store.dataset_path(arn).unlink(missing_ok=True)
         if kind.key == "Solution":
-            versions = self.store.list("SolutionVersion", arn)
+            versions = self.store.records("SolutionVersion", arn)
             if any(v["status"] in UNFINISHED for v in versions):
                 raise InUse(f"Cannot delete {arn} while a solution version is being trained")
             for version in versions:
                 self.engine.forget_model(version["solutionVersionArn"])
                 self.store.delete(version["solutionVersionArn"])
-        if kind.key in JOB_KINDS or record.get("status") in (PENDING, IN_PROGRESS):
-            if record.get("status") in UNFINISHED and kind.key in JOB_KINDS:
-                raise InUse(f"Cannot delete {arn} while it is {record['status']}")
+        if record.get("status") in (PENDING, IN_PROGRESS):  # Personalize refuses deletes mid-creation
+            raise InUse(f"Cannot delete {arn} while it is {record['status']}")
         self.store.delete(arn)
         return {}
 
@@ -169,8 +203,13 @@ class Operations:
     def _new_dataset_group(self, engine: Engine, p: Params) -> tuple[Record, str | None]:
         arn = engine.arn("dataset-group", p["name"])
         self._unique("DatasetGroup", arn, p["name"])
-        return {"name": p["name"], "datasetGroupArn": arn, "roleArn": p.get("roleArn"),
-                "kmsKeyArn": p.get("kmsKeyArn"), "domain": p.get("domain")}, None
+        return {
+            "name": p["name"],
+            "datasetGroupArn": arn,
+            "roleArn": p.get("roleArn"),
+            "kmsKeyArn": p.get("kmsKeyArn"),
+            "domain": p.get("domain"),
+        }, None
 
     def _new_schema(self, engine: Engine, p: Params) -> tuple[Record, str | None]:
         arn = engine.arn("schema", p["name"])
@@ -190,8 +229,13 @@ class Operations:
             from .errors import AlreadyExists
 
             raise AlreadyExists(f"Dataset group {group['name']} already has a {dataset_type} dataset")
-        return {"name": p["name"], "datasetArn": arn, "datasetGroupArn": group["datasetGroupArn"],
-                "datasetType": dataset_type, "schemaArn": schema["schemaArn"]}, group["datasetGroupArn"]
+        return {
+            "name": p["name"],
+            "datasetArn": arn,
+            "datasetGroupArn": group["datasetGroupArn"],
+            "datasetType": dataset_type,
+            "schemaArn": schema["schemaArn"],
+        }, group["datasetGroupArn"]
 
     def _new_import_job(self, engine: Engine, p: Params) -> tuple[Record, str | None]:
         dataset = self._require_active(p["datasetArn"], "Dataset")
@@ -200,21 +244,33 @@ class Operations:
         location = (p.get("dataSource") or {}).get("dataLocation", "")
         if not location.startswith("s3://"):
             raise InvalidInput("dataSource.dataLocation must be an s3:// path")
-        running = [j for j in self.store.list("DatasetImportJob") if j["status"] in UNFINISHED]
+        running = [j for j in self.store.records("DatasetImportJob") if j["status"] in UNFINISHED]
         if len(running) >= engine.config.max_concurrent_imports:
-            raise LimitExceeded(f"At most {engine.config.max_concurrent_imports} dataset import jobs can run at once")
-        return {"jobName": p["jobName"], "datasetImportJobArn": arn, "datasetArn": dataset["datasetArn"],
-                "dataSource": p["dataSource"], "roleArn": p.get("roleArn"),
-                "importMode": p.get("importMode") or "FULL",
-                "publishAttributionMetricsToS3": p.get("publishAttributionMetricsToS3")}, dataset["datasetArn"]
+            raise LimitExceeded(
+                f"At most {engine.config.max_concurrent_imports} dataset import jobs can run at once"
+            )
+        return {
+            "jobName": p["jobName"],
+            "datasetImportJobArn": arn,
+            "datasetArn": dataset["datasetArn"],
+            "dataSource": p["dataSource"],
+            "roleArn": p.get("roleArn"),
+            "importMode": p.get("importMode") or "FULL",
+            "publishAttributionMetricsToS3": p.get("publishAttributionMetricsToS3"),
+        }, dataset["datasetArn"]
 
     def _new_export_job(self, engine: Engine, p: Params) -> tuple[Record, str | None]:
         dataset = self._require_active(p["datasetArn"], "Dataset")
         arn = engine.arn("dataset-export-job", p["jobName"])
         self._unique("DatasetExportJob", arn, p["jobName"])
-        return {"jobName": p["jobName"], "datasetExportJobArn": arn, "datasetArn": dataset["datasetArn"],
-                "ingestionMode": p.get("ingestionMode") or "PUT", "roleArn": p.get("roleArn"),
-                "jobOutput": p["jobOutput"]}, dataset["datasetArn"]
+        return {
+            "jobName": p["jobName"],
+            "datasetExportJobArn": arn,
+            "datasetArn": dataset["datasetArn"],
+            "ingestionMode": p.get("ingestionMode") or "PUT",
+            "roleArn": p.get("roleArn"),
+            "jobOutput": p["jobOutput"],
+        }, dataset["datasetArn"]
 
     def _new_solution(self, engine: Engine, p: Params) -> tuple[Record, str | None]:
         group = self._require(p["datasetGroupArn"], "DatasetGroup")
@@ -234,42 +290,77 @@ class Operations:
                 raise InvalidInput(f"eventValueThreshold must be numeric, got {threshold!r}") from exc
         if p.get("performAutoTraining") and not config.get("autoTrainingConfig"):
             config["autoTrainingConfig"] = {"schedulingExpression": "rate(7 days)"}
-        return {"name": p["name"], "solutionArn": arn, "datasetGroupArn": group["datasetGroupArn"],
-                "recipeArn": recipe_arn, "eventType": p.get("eventType"), "solutionConfig": config,
-                "performHPO": bool(p.get("performHPO", False)), "performAutoML": False,
-                "performAutoTraining": bool(p.get("performAutoTraining", False)),
-                "performIncrementalUpdate": p.get("performIncrementalUpdate")}, group["datasetGroupArn"]
+        return {
+            "name": p["name"],
+            "solutionArn": arn,
+            "datasetGroupArn": group["datasetGroupArn"],
+            "recipeArn": recipe_arn,
+            "eventType": p.get("eventType"),
+            "solutionConfig": config,
+            "performHPO": bool(p.get("performHPO", False)),
+            "performAutoML": False,
+            "performAutoTraining": bool(p.get("performAutoTraining", False)),
+            "performIncrementalUpdate": p.get("performIncrementalUpdate"),
+        }, group["datasetGroupArn"]
 
     def _new_solution_version(self, engine: Engine, p: Params) -> tuple[Record, str | None]:
         solution = self._require_active(p["solutionArn"], "Solution")
         mode = p.get("trainingMode") or "FULL"
-        versions = self.store.list("SolutionVersion", solution["solutionArn"])
+        versions = self.store.records("SolutionVersion", solution["solutionArn"])
         if any(v["status"] in UNFINISHED for v in versions):
             raise InUse(f"Solution {solution['solutionArn']} already has a solution version in progress")
-        training = [v for v in self.store.list("SolutionVersion") if v["status"] in UNFINISHED]
+        training = [v for v in self.store.records("SolutionVersion") if v["status"] in UNFINISHED]
         if len(training) >= engine.config.max_concurrent_trainings:
-            raise LimitExceeded(f"At most {engine.config.max_concurrent_trainings} solution versions can train at once")
+            raise LimitExceeded(
+                f"At most {engine.config.max_concurrent_trainings} solution versions can train at once"
+            )
         base = None
         if mode == "UPDATE":
-            full = [v for v in versions if v["status"] == ACTIVE and v.get("trainingMode") in ("FULL", "AUTOTRAIN")]
+            full = [
+                v
+                for v in versions
+                if v["status"] == ACTIVE and v.get("trainingMode") in ("FULL", "AUTOTRAIN")
+            ]
             if not full:
-                raise InvalidInput("trainingMode UPDATE requires an ACTIVE solution version trained with FULL")
+                raise InvalidInput(
+                    "trainingMode UPDATE requires an ACTIVE solution version trained with FULL"
+                )
             base = full[0]
             newest = self._group_data_time(solution["datasetGroupArn"])
             if newest <= float(base.get("_dataTime", 0)):
-                raise InvalidInput("trainingMode UPDATE requires new data imported since the last FULL training")
+                raise InvalidInput(
+                    "trainingMode UPDATE requires new data imported since the last FULL training"
+                )
         version_id = uuid.uuid4().hex[:8]
         arn = engine.arn("solution", solution["name"], version_id)
-        record = {key: solution.get(key) for key in ("solutionArn", "recipeArn", "eventType", "datasetGroupArn",
-                                                     "solutionConfig", "performHPO", "performAutoML",
-                                                     "performIncrementalUpdate")}
-        record.update({"name": p.get("name") or solution["name"], "solutionVersionArn": arn, "trainingMode": mode,
-                       "trainingType": "MANUAL" if mode != "AUTOTRAIN" else "AUTOMATIC",
-                       "_baseVersion": base["solutionVersionArn"] if base else None})
+        record = {
+            key: solution.get(key)
+            for key in (
+                "solutionArn",
+                "recipeArn",
+                "eventType",
+                "datasetGroupArn",
+                "solutionConfig",
+                "performHPO",
+                "performAutoML",
+                "performIncrementalUpdate",
+            )
+        }
+        record.update(
+            {
+                "name": p.get("name") or solution["name"],
+                "solutionVersionArn": arn,
+                "trainingMode": mode,
+                "trainingType": "MANUAL" if mode != "AUTOTRAIN" else "AUTOMATIC",
+                "_baseVersion": base["solutionVersionArn"] if base else None,
+            }
+        )
         return record, solution["solutionArn"]
 
     def _group_data_time(self, group_arn: str) -> float:
-        return max((float(d.get("_dataTime", 0)) for d in self.store.list("Dataset", group_arn)), default=0.0)
+        return max(
+            (float(d.get("_dataTime", 0)) for d in self.store.records("Dataset", group_arn)), default=0.0
+        )
 
     def _new_campaign(self, engine: Engine, p: Params) -> tuple[Record, str | None]:
         version = self._require_active(p["solutionVersionArn"], "SolutionVersion")
@@ -277,9 +368,14 @@ class Operations:
             raise InvalidInput("User segmentation recipes serve batch segment jobs only, not campaigns")
         arn = engine.arn("campaign", p["name"])
         self._unique("Campaign", arn, p["name"])
-        return {"name": p["name"], "campaignArn": arn, "solutionVersionArn": version["solutionVersionArn"],
-                "solutionArn": version["solutionArn"], "minProvisionedTPS": p.get("minProvisionedTPS", 1),
-                "campaignConfig": _campaign_config(p.get("campaignConfig"))}, version["solutionArn"]
+        return {
+            "name": p["name"],
+            "campaignArn": arn,
+            "solutionVersionArn": version["solutionVersionArn"],
+            "solutionArn": version["solutionArn"],
+            "minProvisionedTPS": p.get("minProvisionedTPS", 1),
+            "campaignConfig": _campaign_config(p.get("campaignConfig")),
+        }, version["solutionArn"]
 
     def _batch_common(self, p: Params, kind: str) -> tuple[Record, Record]:
         version = self._require_active(p["solutionVersionArn"], "SolutionVersion")
@@ -292,9 +388,14 @@ class Operations:
         for path in (p["jobInput"]["s3DataSource"]["path"], p["jobOutput"]["s3DataDestination"]["path"]):
             if not path.startswith("s3://"):
                 raise InvalidInput(f"{path} is not an s3:// path")
-        return version, {"solutionVersionArn": version["solutionVersionArn"], "filterArn": p.get("filterArn"),
-                         "numResults": p.get("numResults", 25 if not wants_segment else 100),
-                         "jobInput": p["jobInput"], "jobOutput": p["jobOutput"], "roleArn": p["roleArn"]}
+        return version, {
+            "solutionVersionArn": version["solutionVersionArn"],
+            "filterArn": p.get("filterArn"),
+            "numResults": p.get("numResults", 25 if not wants_segment else 100),
+            "jobInput": p["jobInput"],
+            "jobOutput": p["jobOutput"],
+            "roleArn": p["roleArn"],
+        }
 
     def _new_batch_inference(self, engine: Engine, p: Params) -> tuple[Record, str | None]:
         version, record = self._batch_common(p, "BatchInferenceJob")
@@ -303,8 +404,14 @@ class Operations:
         config = dict(p.get("batchInferenceJobConfig") or {})
         if "itemExplorationConfig" in config:
             config["itemExplorationConfig"] = _campaign_config(config)["itemExplorationConfig"]
-        record.update({"jobName": p["jobName"], "batchInferenceJobArn": arn, "batchInferenceJobConfig": config,
-                       "batchInferenceJobMode": p.get("batchInferenceJobMode") or "BATCH_INFERENCE"})
+        record.update(
+            {
+                "jobName": p["jobName"],
+                "batchInferenceJobArn": arn,
+                "batchInferenceJobConfig": config,
+                "batchInferenceJobMode": p.get("batchInferenceJobMode") or "BATCH_INFERENCE",
+            }
+        )
         return record, version["solutionVersionArn"]
 
     def _new_batch_segment(self, engine: Engine, p: Params) -> tuple[Record, str | None]:
@@ -319,17 +426,26 @@ class Operations:
         arn = engine.arn("filter", p["name"])
         self._unique("Filter", arn, p["name"])
         CompiledFilter(p["filterExpression"])  # raises InvalidInput on bad syntax
-        return {"name": p["name"], "filterArn": arn, "datasetGroupArn": group["datasetGroupArn"],
-                "filterExpression": p["filterExpression"]}, group["datasetGroupArn"]
+        return {
+            "name": p["name"],
+            "filterArn": arn,
+            "datasetGroupArn": group["datasetGroupArn"],
+            "filterExpression": p["filterExpression"],
+        }, group["datasetGroupArn"]
 
     def _new_event_tracker(self, engine: Engine, p: Params) -> tuple[Record, str | None]:
         group = self._require(p["datasetGroupArn"], "DatasetGroup")
-        if self.store.list("EventTracker", group["datasetGroupArn"]):
+        if self.store.records("EventTracker", group["datasetGroupArn"]):
             raise LimitExceeded("A dataset group can have only one event tracker")
         arn = engine.arn("event-tracker", p["name"])
         self._unique("EventTracker", arn, p["name"])
-        return {"name": p["name"], "eventTrackerArn": arn, "datasetGroupArn": group["datasetGroupArn"],
-                "accountId": engine.config.account_id, "trackingId": str(uuid.uuid4())}, group["datasetGroupArn"]
+        return {
+            "name": p["name"],
+            "eventTrackerArn": arn,
+            "datasetGroupArn": group["datasetGroupArn"],
+            "accountId": engine.config.account_id,
+            "trackingId": str(uuid.uuid4()),
+        }, group["datasetGroupArn"]
 
     # Special operations -------------------------------------------------------------------------------
     def update_campaign(self, p: Params) -> Record:
@@ -344,10 +460,14 @@ class Operations:
         if version["solutionArn"] != campaign["solutionArn"]:
             raise InvalidInput("A campaign can only move to a version of the same solution")
         now = time.time()
-        update = {"solutionVersionArn": version_arn,
-                  "minProvisionedTPS": p.get("minProvisionedTPS", campaign.get("minProvisionedTPS")),
-                  "campaignConfig": _campaign_config(p.get("campaignConfig") or campaign.get("campaignConfig")),
-                  "status": PENDING, "creationDateTime": now, "lastUpdatedDateTime": now}
+        update = {
+            "solutionVersionArn": version_arn,
+            "minProvisionedTPS": p.get("minProvisionedTPS", campaign.get("minProvisionedTPS")),
+            "campaignConfig": _campaign_config(p.get("campaignConfig") or campaign.get("campaignConfig")),
+            "status": PENDING,
+            "creationDateTime": now,
+            "lastUpdatedDateTime": now,
+        }
         self.store.update(p["campaignArn"], {"latestCampaignUpdate": update})
         self.engine.jobs.submit(p["campaignArn"], "CampaignUpdate")
         return {"campaignArn": p["campaignArn"]}
@@ -365,9 +485,13 @@ class Operations:
             config["autoTrainingConfig"] = update_config["autoTrainingConfig"]
             changes["solutionConfig"] = config
         now = time.time()
-        changes["latestSolutionUpdate"] = {**update_config, "performAutoTraining": changes.get(
-            "performAutoTraining", solution.get("performAutoTraining")), "status": ACTIVE,
-            "creationDateTime": now, "lastUpdatedDateTime": now}
+        changes["latestSolutionUpdate"] = {
+            **update_config,
+            "performAutoTraining": changes.get("performAutoTraining", solution.get("performAutoTraining")),
+            "status": ACTIVE,
+            "creationDateTime": now,
+            "lastUpdatedDateTime": now,
+        }
         self.store.update(p["solutionArn"], changes)
         return {"solutionArn": p["solutionArn"]}
 
@@ -376,14 +500,26 @@ class Operations:
         schema = self._require(p["schemaArn"], "Schema")
         check_for_dataset_type(parse_schema(schema["schema"]), dataset["datasetType"])
         now = time.time()
-        self.store.update(p["datasetArn"], {"schemaArn": p["schemaArn"], "latestDatasetUpdate": {
-            "schemaArn": p["schemaArn"], "status": ACTIVE, "creationDateTime": now, "lastUpdatedDateTime": now}})
+        self.store.update(
+            p["datasetArn"],
+            {
+                "schemaArn": p["schemaArn"],
+                "latestDatasetUpdate": {
+                    "schemaArn": p["schemaArn"],
+                    "status": ACTIVE,
+                    "creationDateTime": now,
+                    "lastUpdatedDateTime": now,
+                },
+            },
+        )
         return {"datasetArn": p["datasetArn"]}
 
     def stop_solution_version(self, p: Params) -> Record:
         version = self._require(p["solutionVersionArn"], "SolutionVersion")
         if version["status"] not in (PENDING, IN_PROGRESS):
-            raise InUse(f"Solution version is {version['status']}; only pending or in-progress training can stop")
+            raise InUse(
+                f"Solution version is {version['status']}; only pending or in-progress training can stop"
+            )
         self.store.update(p["solutionVersionArn"], {"status": STOPPING})
         self.engine.jobs.cancel(p["solutionVersionArn"])
         return {}
@@ -418,10 +554,17 @@ class Operations:
         recipe = RECIPES.get(arn)
         if recipe is None:
             raise NotFound(f"Recipe {arn} does not exist")
-        return {"name": recipe.name, "recipeArn": recipe.arn, "algorithmArn": recipe.algorithm_arn,
-                "featureTransformationArn": "arn:aws:personalize:::feature-transformation/sims",
-                "status": ACTIVE, "description": recipe.description, "recipeType": recipe.recipe_type,
-                "creationDateTime": 1543622400.0, "lastUpdatedDateTime": 1543622400.0}
+        return {
+            "name": recipe.name,
+            "recipeArn": recipe.arn,
+            "algorithmArn": recipe.algorithm_arn,
+            "featureTransformationArn": "arn:aws:personalize:::feature-transformation/sims",
+            "status": ACTIVE,
+            "description": recipe.description,
+            "recipeType": recipe.recipe_type,
+            "creationDateTime": 1543622400.0,
+            "lastUpdatedDateTime": 1543622400.0,
+        }
 
     def list_recipes(self, p: Params) -> Record:
         if p.get("domain"):
@@ -429,9 +572,11 @@ class Operations:
         records = [self._recipe_record(arn) for arn in RECIPES]
         start = _decode_token(p.get("nextToken"))
         size = int(p.get("maxResults") or 100)
-        result: Record = {"recipes": records[start:start + size]}
+        result: Record = {"recipes": records[start : start + size]}
         if start + size < len(records):
-            result["nextToken"] = base64.urlsafe_b64encode(json.dumps({"offset": start + size}).encode()).decode()
+            result["nextToken"] = base64.urlsafe_b64encode(
+                json.dumps({"offset": start + size}).encode()
+            ).decode()
         return result
 
     def describe_recipe(self, p: Params) -> Record:
@@ -440,12 +585,18 @@ class Operations:
     def describe_algorithm(self, p: Params) -> Record:
         name = p["algorithmArn"].rsplit("/", 1)[-1]
         recipe = self._recipe_record("arn:aws:personalize:::recipe/" + name)
-        return {"algorithm": {"name": name, "algorithmArn": p["algorithmArn"], "roleArn": "",
-                              "creationDateTime": recipe["creationDateTime"],
-                              "lastUpdatedDateTime": recipe["lastUpdatedDateTime"]}}
+        return {
+            "algorithm": {
+                "name": name,
+                "algorithmArn": p["algorithmArn"],
+                "roleArn": "",
+                "creationDateTime": recipe["creationDateTime"],
+                "lastUpdatedDateTime": recipe["lastUpdatedDateTime"],
+            }
+        }
 
     def _latest_version(self, solution_arn: str) -> Record | None:
-        versions = self.store.list("SolutionVersion", solution_arn)
+        versions = self.store.records("SolutionVersion", solution_arn)
         return versions[0] if versions else None
 
 
@@ -478,7 +629,9 @@ def _campaign_config(config: Record | None) -> Record:
         if not 0.0 <= float(weight) <= 1.0 or float(cutoff) <= 0:
             raise ValueError
     except ValueError as exc:
-        raise InvalidInput("explorationWeight must be within [0, 1] and explorationItemAgeCutOff > 0") from exc
+        raise InvalidInput(
+            "explorationWeight must be within [0, 1] and explorationItemAgeCutOff > 0"
+        ) from exc
     exploration.update({"explorationWeight": str(weight), "explorationItemAgeCutOff": str(cutoff)})
     config["itemExplorationConfig"] = exploration
     return config

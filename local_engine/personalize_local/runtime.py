@@ -25,15 +25,19 @@ class Runtime:
     def call(self, op_name: str, params: Record) -> Record:
         op = protocol.operation(op_name, protocol.RUNTIME_SERVICE)
         protocol.validate_input(op, params)
-        handler = {"GetRecommendations": self.get_recommendations,
-                   "GetPersonalizedRanking": self.get_personalized_ranking}.get(op_name)
+        handler = {
+            "GetRecommendations": self.get_recommendations,
+            "GetPersonalizedRanking": self.get_personalized_ranking,
+        }.get(op_name)
         if handler is None:
             raise InvalidInput(f"{op_name} is not supported by personalize-local")
         return protocol.output_for(op, handler(params))
 
     def _campaign(self, params: Record) -> tuple[Record, str]:
         if params.get("recommenderArn"):
-            raise InvalidInput("Domain recommenders are not supported by personalize-local; use a campaignArn")
+            raise InvalidInput(
+                "Domain recommenders are not supported by personalize-local; use a campaignArn"
+            )
         arn = params.get("campaignArn")
         if not arn:
             raise InvalidInput("campaignArn is required")
@@ -72,24 +76,40 @@ class Runtime:
         values = params.get("filterValues") or {}
         if recipe_type == "RELATED_ITEMS":
             if not params.get("itemId"):
-                raise InvalidInput(f"Campaign {campaign['campaignArn']} uses a related-items recipe: itemId required")
-            items, scores = predictor.recommend_items([params["itemId"]], n, flt, values, params.get("userId"))[0]
+                raise InvalidInput(
+                    f"Campaign {campaign['campaignArn']} uses a related-items recipe: itemId required"
+                )
+            items, scores = predictor.recommend_items(
+                [params["itemId"]], n, flt, values, params.get("userId")
+            )[0]
         elif recipe_type == "USER_PERSONALIZATION":
             if not params.get("userId"):
                 raise InvalidInput(f"Campaign {campaign['campaignArn']} needs a userId")
-            exploration = Exploration.from_config((campaign.get("campaignConfig") or {}).get("itemExplorationConfig"))
+            exploration = Exploration.from_config(
+                (campaign.get("campaignConfig") or {}).get("itemExplorationConfig")
+            )
             items, scores = predictor.recommend_users([params["userId"]], n, flt, values, exploration)[0]
         else:
             raise InvalidInput(f"GetRecommendations is not available for recipe type {recipe_type}")
-        return {"itemList": [{"itemId": i, "score": s} for i, s in zip(items, scores, strict=True)],
-                "recommendationId": f"RID-{uuid.uuid4()}"}
+        return {
+            "itemList": [{"itemId": i, "score": s} for i, s in zip(items, scores, strict=True)],
+            "recommendationId": f"RID-{uuid.uuid4()}",
+        }
 
     def get_personalized_ranking(self, params: Record) -> Record:
         campaign, recipe_type = self._campaign(params)
         if recipe_type != "PERSONALIZED_RANKING":
             raise InvalidInput("GetPersonalizedRanking needs a campaign of a personalized-ranking recipe")
         predictor = self.engine.predictor(campaign["solutionVersionArn"])
-        ranked = predictor.rank(params["userId"], list(params["inputList"]), self._filter(params),
-                                params.get("filterValues") or {})
-        return {"personalizedRanking": [{"itemId": i, **({"score": s} if s is not None else {})} for i, s in ranked],
-                "recommendationId": f"RID-{uuid.uuid4()}"}
+        ranked = predictor.rank(
+            params["userId"],
+            list(params["inputList"]),
+            self._filter(params),
+            params.get("filterValues") or {},
+        )
+        return {
+            "personalizedRanking": [
+                {"itemId": i, **({"score": s} if s is not None else {})} for i, s in ranked
+            ],
+            "recommendationId": f"RID-{uuid.uuid4()}",
+        }

@@ -54,8 +54,10 @@ def parse_schema(text: str) -> list[Field]:
         nullable = "null" in options
         concrete = [t for t in options if t != "null"]
         if len(concrete) != 1 or concrete[0] not in PRIMITIVES:
-            raise InvalidInput(f"Field {name} has unsupported type {types!r}; use one primitive, optionally "
-                               "in a union with null")
+            raise InvalidInput(
+                f"Field {name} has unsupported type {types!r}; use one primitive, optionally "
+                "in a union with null"
+            )
         categorical = bool(raw.get("categorical", False))
         if categorical and concrete[0] != "string":
             raise InvalidInput(f"Field {name} is categorical but not of type string")
@@ -70,7 +72,9 @@ def check_for_dataset_type(fields: list[Field], dataset_type: str) -> None:
         if field is None:
             raise InvalidInput(f"Schema for {dataset_type} dataset must include required field {name}")
         if field.type not in allowed or field.nullable:
-            raise InvalidInput(f"Field {name} of a {dataset_type} dataset must be a non-null {sorted(allowed)[0]}")
+            raise InvalidInput(
+                f"Field {name} of a {dataset_type} dataset must be a non-null {sorted(allowed)[0]}"
+            )
     for name, allowed in RESERVED_OPTIONAL.items():
         if name in by_name and dataset_type == "INTERACTIONS" and by_name[name].type not in allowed:
             raise InvalidInput(f"Field {name} must be one of {sorted(allowed)}")
@@ -85,7 +89,7 @@ class RowCheck:
     examples: list[str]
 
     def failure_reason(self, total: int) -> str:
-        return (f"{self.bad_rows} of {total} rows failed schema validation, e.g. " + "; ".join(self.examples))
+        return f"{self.bad_rows} of {total} rows failed schema validation, e.g. " + "; ".join(self.examples)
 
 
 def conform(raw: pd.DataFrame, fields: list[Field]) -> RowCheck:

@@ -1,4 +1,4 @@
-"""HTTP front end: the control plane (botocore `json` protocol on POST /) and the runtime (rest-json) on one port."""
+"""HTTP front end: control plane (botocore `json` protocol on POST /) and runtime (rest-json) on one port."""
 
 from __future__ import annotations
 
@@ -28,8 +28,9 @@ TARGET_PREFIX = "AmazonPersonalize."
 
 def _error(exc: ServiceError, content_type: str) -> Response:
     body = json.dumps({"__type": exc.code, "message": exc.message})
-    return Response(body, status_code=exc.status, media_type=content_type,
-                    headers={"x-amzn-ErrorType": exc.code})
+    return Response(
+        body, status_code=exc.status, media_type=content_type, headers={"x-amzn-ErrorType": exc.code}
+    )
 
 
 async def _body(request: Request) -> dict[str, Any]:
@@ -51,7 +52,9 @@ def create_app(config: Config) -> Starlette:
     runtime = Runtime(engine)
     faults = FaultInjector(config)
 
-    async def serve(request: Request, content_type: str, call: Callable[[dict[str, Any]], dict[str, Any]]) -> Response:
+    async def serve(
+        request: Request, content_type: str, call: Callable[[dict[str, Any]], dict[str, Any]]
+    ) -> Response:
         try:
             fault = faults.request_fault()
             if fault is not None:
@@ -71,12 +74,13 @@ def create_app(config: Config) -> Starlette:
         target = request.headers.get("x-amz-target", "")
         if not target.startswith(TARGET_PREFIX):
             return _error(InvalidInput(f"Missing or unknown X-Amz-Target header: {target!r}"), JSON_11)
-        op_name = target[len(TARGET_PREFIX):]
+        op_name = target[len(TARGET_PREFIX) :]
         return await serve(request, JSON_11, lambda params: operations.call(op_name, params))
 
     def runtime_route(op_name: str) -> Callable[[Request], Any]:
         async def handler(request: Request) -> Response:
             return await serve(request, "application/json", lambda params: runtime.call(op_name, params))
+
         return handler
 
     async def health(request: Request) -> Response:

@@ -1,7 +1,7 @@
 """Start and stop the local AWS stand-ins: moto's S3 server and the personalize-local engine.
 
-Used by the test harness, `make local-aws`, `make demo` and `make airflow`. Both servers listen on loopback only
-and are started as child processes so a crash in one never takes the caller down with it.
+Used by the test harness, `make local-aws`, `make demo` and `make airflow`. Both servers listen on loopback
+only and are started as child processes so a crash in one never takes the caller down with it.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 LOOPBACK = "127.0.0.1"
-FAKE_ACCESS_KEY = "testing-access-key"  # noqa: S105 - placeholder credentials for loopback servers only
+FAKE_ACCESS_KEY = "testing-access-key"  # placeholder credentials for loopback servers only
 FAKE_SECRET_KEY = "testing-secret-key"  # noqa: S105
 DEFAULT_REGION = "us-east-1"
 
@@ -161,7 +161,7 @@ def local_stack(
 
 
 def _daemon_main(argv: list[str] | None = None) -> None:
-    """`python -m personalize_local.stack start|stop --data-dir DIR`: background services for make local-aws."""
+    """`python -m personalize_local.stack start|stop --data-dir DIR`: background services (make local-aws)."""
     import argparse
 
     parser = argparse.ArgumentParser(prog="python -m personalize_local.stack")

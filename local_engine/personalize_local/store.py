@@ -45,9 +45,10 @@ class Store:
         data_dir.mkdir(parents=True, exist_ok=True)
         (data_dir / "datasets").mkdir(exist_ok=True)
         (data_dir / "models").mkdir(exist_ok=True)
-        # One connection guarded by a lock: request threads and job threads share it; SQLite serialises anyway.
-        self._conn = sqlite3.connect(data_dir / "personalize.sqlite3", check_same_thread=False,
-                                     isolation_level=None)
+        # One connection behind a lock, shared by request and job threads (SQLite serialises writes anyway).
+        self._conn = sqlite3.connect(
+            data_dir / "personalize.sqlite3", check_same_thread=False, isolation_level=None
+        )
         self._conn.execute("PRAGMA journal_mode=WAL")
         self._conn.executescript(_SCHEMA)
         self._lock = threading.RLock()
@@ -74,7 +75,15 @@ class Store:
             seq = conn.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM resources").fetchone()[0]
             conn.execute(
                 "INSERT INTO resources(arn, kind, name, parent, created, seq, body) VALUES (?,?,?,?,?,?,?)",
-                (arn, kind, record.get("name") or record.get("jobName"), parent, now, seq, json.dumps(record)),
+                (
+                    arn,
+                    kind,
+                    record.get("name") or record.get("jobName"),
+                    parent,
+                    now,
+                    seq,
+                    json.dumps(record),
+                ),
             )
         return record
 
@@ -113,7 +122,7 @@ class Store:
             conn.execute("DELETE FROM resources WHERE arn=?", (arn,))
             conn.execute("DELETE FROM tags WHERE arn=?", (arn,))
 
-    def list(self, kind: str, parent: str | None = None) -> list[Record]:
+    def records(self, kind: str, parent: str | None = None) -> list[Record]:
         """Records of a kind, newest first (the order Personalize's list calls use)."""
         query = "SELECT body FROM resources WHERE kind=?"
         args: tuple[Any, ...] = (kind,)
@@ -132,8 +141,10 @@ class Store:
     # Tags -----------------------------------------------------------------------------------------------
     def tag(self, arn: str, tags: dict[str, str]) -> None:
         with self.transaction() as conn:
-            conn.executemany("INSERT OR REPLACE INTO tags(arn, key, value) VALUES (?,?,?)",
-                             [(arn, k, v) for k, v in tags.items()])
+            conn.executemany(
+                "INSERT OR REPLACE INTO tags(arn, key, value) VALUES (?,?,?)",
+                [(arn, k, v) for k, v in tags.items()],
+            )
 
     def untag(self, arn: str, keys: list[str]) -> None:
         with self.transaction() as conn:
@@ -141,7 +152,9 @@ class Store:
 
     def tags(self, arn: str) -> dict[str, str]:
         with self._lock:
-            rows = self._conn.execute("SELECT key, value FROM tags WHERE arn=? ORDER BY key", (arn,)).fetchall()
+            rows = self._conn.execute(
+                "SELECT key, value FROM tags WHERE arn=? ORDER BY key", (arn,)
+            ).fetchall()
         return {str(k): str(v) for k, v in rows}
 
     # Files ----------------------------------------------------------------------------------------------

@@ -7,9 +7,9 @@ from typing import TYPE_CHECKING, Any
 
 from .data import check_minimums, training_data
 from .errors import InvalidInput
+from .faults import training_fault
 from .metrics import evaluate
 from .recipes import RECIPES
-from .faults import training_fault
 
 if TYPE_CHECKING:
     from .engine import Engine
@@ -23,10 +23,13 @@ def run_training(engine: Engine, version: dict[str, Any], context: JobContext) -
     if reason:
         raise InvalidInput(reason)
     config = version.get("solutionConfig") or {}
-    data_time = max((float(d.get("_dataTime", 0)) for d in engine.store.list("Dataset", version["datasetGroupArn"])),
-                    default=0.0)
-    data = training_data(engine, version["datasetGroupArn"], version.get("eventType"),
-                         config.get("eventValueThreshold"))
+    data_time = max(
+        (float(d.get("_dataTime", 0)) for d in engine.store.records("Dataset", version["datasetGroupArn"])),
+        default=0.0,
+    )
+    data = training_data(
+        engine, version["datasetGroupArn"], version.get("eventType"), config.get("eventValueThreshold")
+    )
     check_minimums(data)
     recipe = RECIPES[version["recipeArn"]]
     hyper = {str(k): str(v) for k, v in (config.get("algorithmHyperParameters") or {}).items()}

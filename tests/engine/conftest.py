@@ -14,7 +14,6 @@ import boto3
 import pandas as pd
 import pytest
 from botocore.config import Config
-
 from personalize_local.stack import LocalStack, local_stack
 from personalize_local.synthetic import INTERACTIONS_SCHEMA, ITEMS_SCHEMA, USERS_SCHEMA, generate
 
@@ -23,12 +22,21 @@ NO_RETRY = Config(retries={"total_max_attempts": 1, "mode": "standard"})
 
 
 def client(service: str, endpoint: str, retries: bool = False) -> Any:
-    return boto3.client(service, endpoint_url=endpoint, region_name=REGION, aws_access_key_id="testing",
-                        aws_secret_access_key="testing", config=NO_RETRY if not retries else None)
+    return boto3.client(
+        service,
+        endpoint_url=endpoint,
+        region_name=REGION,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+        config=NO_RETRY if not retries else None,
+    )
 
 
-def wait_for(describe: Callable[[], dict[str, Any]], done: tuple[str, ...] = ("ACTIVE", "CREATE FAILED", "CREATE STOPPED"),
-             timeout: float = 120.0) -> dict[str, Any]:
+def wait_for(
+    describe: Callable[[], dict[str, Any]],
+    done: tuple[str, ...] = ("ACTIVE", "CREATE FAILED", "CREATE STOPPED"),
+    timeout: float = 120.0,
+) -> dict[str, Any]:
     deadline = time.monotonic() + timeout
     while True:
         record = describe()
@@ -72,7 +80,9 @@ class Env:
         return [json.loads(line) for line in body.splitlines() if line.strip()]
 
     def schema(self, doc: dict[str, Any]) -> str:
-        return str(self.personalize.create_schema(name=self.name("schema"), schema=json.dumps(doc))["schemaArn"])
+        return str(
+            self.personalize.create_schema(name=self.name("schema"), schema=json.dumps(doc))["schemaArn"]
+        )
 
     def dataset_group(self) -> str:
         arn = self.personalize.create_dataset_group(name=self.name("dsg"))["datasetGroupArn"]
@@ -80,21 +90,31 @@ class Env:
         return str(arn)
 
     def dataset(self, group: str, dataset_type: str, schema_doc: dict[str, Any]) -> str:
-        arn = self.personalize.create_dataset(name=self.name(dataset_type.lower()), schemaArn=self.schema(schema_doc),
-                                              datasetGroupArn=group, datasetType=dataset_type)["datasetArn"]
+        arn = self.personalize.create_dataset(
+            name=self.name(dataset_type.lower()),
+            schemaArn=self.schema(schema_doc),
+            datasetGroupArn=group,
+            datasetType=dataset_type,
+        )["datasetArn"]
         wait_for(lambda: self.personalize.describe_dataset(datasetArn=arn)["dataset"])
         return str(arn)
 
     def import_frame(self, dataset: str, frame: pd.DataFrame, mode: str = "FULL") -> dict[str, Any]:
         location = self.put_csv(f"imports/{uuid.uuid4().hex}.csv", frame)
         arn = self.personalize.create_dataset_import_job(
-            jobName=self.name("import"), datasetArn=dataset, dataSource={"dataLocation": location},
-            roleArn=self.role, importMode=mode)["datasetImportJobArn"]
-        return wait_for(lambda: self.personalize.describe_dataset_import_job(
-            datasetImportJobArn=arn)["datasetImportJob"])
+            jobName=self.name("import"),
+            datasetArn=dataset,
+            dataSource={"dataLocation": location},
+            roleArn=self.role,
+            importMode=mode,
+        )["datasetImportJobArn"]
+        return wait_for(
+            lambda: self.personalize.describe_dataset_import_job(datasetImportJobArn=arn)["datasetImportJob"]
+        )
 
-    def loaded_group(self, frames: dict[str, pd.DataFrame], with_items: bool = True,
-                     with_users: bool = False) -> tuple[str, dict[str, str]]:
+    def loaded_group(
+        self, frames: dict[str, pd.DataFrame], with_items: bool = True, with_users: bool = False
+    ) -> tuple[str, dict[str, str]]:
         group = self.dataset_group()
         datasets = {"INTERACTIONS": self.dataset(group, "INTERACTIONS", INTERACTIONS_SCHEMA)}
         if with_items:
@@ -108,18 +128,27 @@ class Env:
         return group, datasets
 
     def solution(self, group: str, recipe: str = "aws-user-personalization", **kwargs: Any) -> str:
-        arn = self.personalize.create_solution(name=self.name("sol"), datasetGroupArn=group,
-                                               recipeArn=f"arn:aws:personalize:::recipe/{recipe}", **kwargs)["solutionArn"]
+        arn = self.personalize.create_solution(
+            name=self.name("sol"),
+            datasetGroupArn=group,
+            recipeArn=f"arn:aws:personalize:::recipe/{recipe}",
+            **kwargs,
+        )["solutionArn"]
         wait_for(lambda: self.personalize.describe_solution(solutionArn=arn)["solution"])
         return str(arn)
 
     def train(self, solution: str, mode: str = "FULL") -> dict[str, Any]:
-        arn = self.personalize.create_solution_version(solutionArn=solution, trainingMode=mode)["solutionVersionArn"]
-        return wait_for(lambda: self.personalize.describe_solution_version(solutionVersionArn=arn)["solutionVersion"])
+        arn = self.personalize.create_solution_version(solutionArn=solution, trainingMode=mode)[
+            "solutionVersionArn"
+        ]
+        return wait_for(
+            lambda: self.personalize.describe_solution_version(solutionVersionArn=arn)["solutionVersion"]
+        )
 
     def campaign(self, version: str, **kwargs: Any) -> dict[str, Any]:
-        arn = self.personalize.create_campaign(name=self.name("camp"), solutionVersionArn=version,
-                                               **kwargs)["campaignArn"]
+        arn = self.personalize.create_campaign(name=self.name("camp"), solutionVersionArn=version, **kwargs)[
+            "campaignArn"
+        ]
         return wait_for(lambda: self.personalize.describe_campaign(campaignArn=arn)["campaign"])
 
 
@@ -143,8 +172,13 @@ def trained(env: Env, frames: dict[str, pd.DataFrame]) -> dict[str, Any]:
     assert version["status"] == "ACTIVE", version
     campaign = env.campaign(version["solutionVersionArn"])
     assert campaign["status"] == "ACTIVE", campaign
-    return {"group": group, "datasets": datasets, "solution": solution,
-            "version": version["solutionVersionArn"], "campaign": campaign["campaignArn"]}
+    return {
+        "group": group,
+        "datasets": datasets,
+        "solution": solution,
+        "version": version["solutionVersionArn"],
+        "campaign": campaign["campaignArn"],
+    }
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ from typing import Any
 import pytest
 import requests
 from botocore.exceptions import ClientError, ParamValidationError
-
 from personalize_local.synthetic import INTERACTIONS_SCHEMA, ITEMS_SCHEMA
 
 from .conftest import Env, wait_for
@@ -60,13 +59,16 @@ def test_invalid_arn_rejected(env: Env) -> None:
 
 def test_missing_required_member_rejected_over_raw_http(env: Env) -> None:
     url = env.stack.personalize_endpoint_url
-    headers = {"X-Amz-Target": "AmazonPersonalize.CreateDatasetGroup",
-               "Content-Type": "application/x-amz-json-1.1"}
+    headers = {
+        "X-Amz-Target": "AmazonPersonalize.CreateDatasetGroup",
+        "Content-Type": "application/x-amz-json-1.1",
+    }
     response = requests.post(f"{url}/", data=json.dumps({}), headers=headers, timeout=10)
     assert response.status_code == 400
     assert response.json()["__type"] == "InvalidInputException"
-    unknown = requests.post(f"{url}/", data="{}", headers={**headers, "X-Amz-Target": "AmazonPersonalize.Nope"},
-                            timeout=10)
+    unknown = requests.post(
+        f"{url}/", data="{}", headers={**headers, "X-Amz-Target": "AmazonPersonalize.Nope"}, timeout=10
+    )
     assert unknown.status_code == 400
     assert requests.get(f"{url}/health", timeout=10).status_code == 200
 
@@ -96,8 +98,11 @@ def test_pagination(env: Env) -> None:
     with pytest.raises(ClientError) as exc:
         p.list_schemas(nextToken="garbage!")
     assert code(exc) == "InvalidNextTokenException"
-    paginated = [s["name"] for page in p.get_paginator("list_schemas").paginate(PaginationConfig={"PageSize": 2})
-                 for s in page["schemas"]]
+    paginated = [
+        s["name"]
+        for page in p.get_paginator("list_schemas").paginate(PaginationConfig={"PageSize": 2})
+        for s in page["schemas"]
+    ]
     assert set(names) <= set(paginated)
 
 
@@ -106,23 +111,34 @@ def test_schema_validation_per_dataset_type(env: Env) -> None:
     with pytest.raises(ClientError) as exc:
         p.create_schema(name=env.name("s"), schema="{not json")
     assert code(exc) == "InvalidInputException"
-    bad_categorical = {"type": "record", "name": "Items", "fields": [
-        {"name": "ITEM_ID", "type": "string"}, {"name": "PRICE", "type": "float", "categorical": True}]}
+    bad_categorical = {
+        "type": "record",
+        "name": "Items",
+        "fields": [
+            {"name": "ITEM_ID", "type": "string"},
+            {"name": "PRICE", "type": "float", "categorical": True},
+        ],
+    }
     with pytest.raises(ClientError) as exc:
         p.create_schema(name=env.name("s"), schema=json.dumps(bad_categorical))
     assert "categorical" in exc.value.response["Error"]["Message"]
     group = env.dataset_group()
     items_schema = env.schema(ITEMS_SCHEMA)
     with pytest.raises(ClientError) as exc:  # items schema lacks USER_ID / TIMESTAMP
-        p.create_dataset(name=env.name("d"), schemaArn=items_schema, datasetGroupArn=group,
-                         datasetType="Interactions")
+        p.create_dataset(
+            name=env.name("d"), schemaArn=items_schema, datasetGroupArn=group, datasetType="Interactions"
+        )
     assert code(exc) == "InvalidInputException"
     assert "USER_ID" in exc.value.response["Error"]["Message"]
-    no_user = {"type": "record", "name": "Users", "fields": [{"name": "AGE", "type": "int"},
-                                                              {"name": "G", "type": "string"}]}
+    no_user = {
+        "type": "record",
+        "name": "Users",
+        "fields": [{"name": "AGE", "type": "int"}, {"name": "G", "type": "string"}],
+    }
     with pytest.raises(ClientError) as exc:
-        p.create_dataset(name=env.name("d"), schemaArn=env.schema(no_user), datasetGroupArn=group,
-                         datasetType="USERS")
+        p.create_dataset(
+            name=env.name("d"), schemaArn=env.schema(no_user), datasetGroupArn=group, datasetType="USERS"
+        )
     assert "USER_ID" in exc.value.response["Error"]["Message"]
     dataset = env.dataset(group, "INTERACTIONS", INTERACTIONS_SCHEMA)
     described = p.describe_dataset(datasetArn=dataset)["dataset"]
@@ -149,10 +165,13 @@ def test_schema_validation_per_dataset_type(env: Env) -> None:
 def test_tags(env: Env) -> None:
     p = env.personalize
     arn = p.create_dataset_group(name=env.name("tagged"), tags=[{"tagKey": "team", "tagValue": "recs"}])[
-        "datasetGroupArn"]
+        "datasetGroupArn"
+    ]
     p.tag_resource(resourceArn=arn, tags=[{"tagKey": "stage", "tagValue": "prod"}])
     assert p.list_tags_for_resource(resourceArn=arn)["tags"] == [
-        {"tagKey": "stage", "tagValue": "prod"}, {"tagKey": "team", "tagValue": "recs"}]
+        {"tagKey": "stage", "tagValue": "prod"},
+        {"tagKey": "team", "tagValue": "recs"},
+    ]
     p.untag_resource(resourceArn=arn, tagKeys=["team"])
     assert p.list_tags_for_resource(resourceArn=arn)["tags"] == [{"tagKey": "stage", "tagValue": "prod"}]
     with pytest.raises(ClientError) as exc:
@@ -163,8 +182,15 @@ def test_tags(env: Env) -> None:
 def test_recipes(env: Env) -> None:
     p = env.personalize
     recipes = {r["name"]: r for r in p.list_recipes()["recipes"]}
-    for name in ("aws-user-personalization", "aws-user-personalization-v2", "aws-popularity-count", "aws-sims",
-                 "aws-similar-items", "aws-personalized-ranking", "aws-trending-now"):
+    for name in (
+        "aws-user-personalization",
+        "aws-user-personalization-v2",
+        "aws-popularity-count",
+        "aws-sims",
+        "aws-similar-items",
+        "aws-personalized-ranking",
+        "aws-trending-now",
+    ):
         assert recipes[name]["recipeArn"] == f"arn:aws:personalize:::recipe/{name}"
     recipe = p.describe_recipe(recipeArn="arn:aws:personalize:::recipe/aws-sims")["recipe"]
     assert recipe["recipeType"] == "RELATED_ITEMS"
@@ -178,7 +204,9 @@ def test_event_tracker_and_filter_crud(env: Env) -> None:
     group = env.dataset_group()
     tracker = p.create_event_tracker(name=env.name("et"), datasetGroupArn=group)
     assert tracker["trackingId"]
-    described = wait_for(lambda: p.describe_event_tracker(eventTrackerArn=tracker["eventTrackerArn"])["eventTracker"])
+    described = wait_for(
+        lambda: p.describe_event_tracker(eventTrackerArn=tracker["eventTrackerArn"])["eventTracker"]
+    )
     assert described["status"] == "ACTIVE" and described["accountId"] == "123456789012"
     with pytest.raises(ClientError) as exc:
         p.create_event_tracker(name=env.name("et"), datasetGroupArn=group)
@@ -187,8 +215,11 @@ def test_event_tracker_and_filter_crud(env: Env) -> None:
     with pytest.raises(ClientError) as exc:
         p.create_filter(name=env.name("f"), datasetGroupArn=group, filterExpression="SELECT * FROM items")
     assert code(exc) == "InvalidInputException"
-    flt = p.create_filter(name=env.name("f"), datasetGroupArn=group,
-                          filterExpression='EXCLUDE ItemID WHERE Interactions.EVENT_TYPE IN ("watch")')["filterArn"]
+    flt = p.create_filter(
+        name=env.name("f"),
+        datasetGroupArn=group,
+        filterExpression='EXCLUDE ItemID WHERE Interactions.EVENT_TYPE IN ("watch")',
+    )["filterArn"]
     assert wait_for(lambda: p.describe_filter(filterArn=flt)["filter"])["status"] == "ACTIVE"
     assert [f["filterArn"] for f in p.list_filters(datasetGroupArn=group)["Filters"]] == [flt]
     p.delete_filter(filterArn=flt)

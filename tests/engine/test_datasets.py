@@ -7,7 +7,6 @@ import io
 import pandas as pd
 import pytest
 from botocore.exceptions import ClientError
-
 from personalize_local.synthetic import INTERACTIONS_SCHEMA, ITEMS_SCHEMA
 
 from .conftest import Env, wait_for
@@ -26,16 +25,20 @@ def test_import_full_incremental_and_export(env: Env, frames: dict[str, pd.DataF
     jobs = p.list_dataset_import_jobs(datasetArn=items)["datasetImportJobs"]
     assert len(jobs) == 2 and {j["status"] for j in jobs} == {"ACTIVE"}
     export = p.create_dataset_export_job(
-        jobName=env.name("export"), datasetArn=items, roleArn=env.role,
-        jobOutput={"s3DataDestination": {"path": f"s3://{env.bucket}/exports/"}})["datasetExportJobArn"]
+        jobName=env.name("export"),
+        datasetArn=items,
+        roleArn=env.role,
+        jobOutput={"s3DataDestination": {"path": f"s3://{env.bucket}/exports/"}},
+    )["datasetExportJobArn"]
     done = wait_for(lambda: p.describe_dataset_export_job(datasetExportJobArn=export)["datasetExportJob"])
     assert done["status"] == "ACTIVE"
     keys = [o["Key"] for o in env.s3.list_objects_v2(Bucket=env.bucket, Prefix="exports/")["Contents"]]
     exported = pd.read_csv(io.BytesIO(env.s3.get_object(Bucket=env.bucket, Key=keys[0])["Body"].read()))
     assert len(exported) == 150  # 100 + 60 with 10 overlapping ids upserted
     assert exported.set_index("ITEM_ID").loc[changed.iloc[0]["ITEM_ID"], "GENRES"] == "Changed"
-    assert [j["datasetExportJobArn"] for j in p.list_dataset_export_jobs(datasetArn=items)["datasetExportJobs"]] \
-        == [export]
+    assert [
+        j["datasetExportJobArn"] for j in p.list_dataset_export_jobs(datasetArn=items)["datasetExportJobs"]
+    ] == [export]
     assert env.import_frame(items, first, mode="FULL")["status"] == "ACTIVE"
 
 
@@ -60,16 +63,31 @@ def test_import_reads_every_csv_under_a_prefix(env: Env, frames: dict[str, pd.Da
     items = env.dataset(group, "ITEMS", ITEMS_SCHEMA)
     env.put_csv("split/a.csv", frames["items"].iloc[:40])
     env.put_csv("split/b.csv", frames["items"].iloc[40:70])
-    arn = p.create_dataset_import_job(jobName=env.name("imp"), datasetArn=items, roleArn=env.role,
-                                      dataSource={"dataLocation": f"s3://{env.bucket}/split/"})["datasetImportJobArn"]
+    arn = p.create_dataset_import_job(
+        jobName=env.name("imp"),
+        datasetArn=items,
+        roleArn=env.role,
+        dataSource={"dataLocation": f"s3://{env.bucket}/split/"},
+    )["datasetImportJobArn"]
     job = wait_for(lambda: p.describe_dataset_import_job(datasetImportJobArn=arn)["datasetImportJob"])
     assert job["status"] == "ACTIVE"
-    nothing = p.create_dataset_import_job(jobName=env.name("imp"), datasetArn=items, roleArn=env.role,
-                                          dataSource={"dataLocation": f"s3://{env.bucket}/nothing-here/"})
-    failed = wait_for(lambda: p.describe_dataset_import_job(
-        datasetImportJobArn=nothing["datasetImportJobArn"])["datasetImportJob"])
+    nothing = p.create_dataset_import_job(
+        jobName=env.name("imp"),
+        datasetArn=items,
+        roleArn=env.role,
+        dataSource={"dataLocation": f"s3://{env.bucket}/nothing-here/"},
+    )
+    failed = wait_for(
+        lambda: p.describe_dataset_import_job(datasetImportJobArn=nothing["datasetImportJobArn"])[
+            "datasetImportJob"
+        ]
+    )
     assert failed["status"] == "CREATE FAILED" and "No .csv files" in failed["failureReason"]
     with pytest.raises(ClientError) as exc:
-        p.create_dataset_import_job(jobName=env.name("imp"), datasetArn=items + "-nope", roleArn=env.role,
-                                    dataSource={"dataLocation": f"s3://{env.bucket}/split/"})
+        p.create_dataset_import_job(
+            jobName=env.name("imp"),
+            datasetArn=items + "-nope",
+            roleArn=env.role,
+            dataSource={"dataLocation": f"s3://{env.bucket}/split/"},
+        )
     assert exc.value.response["Error"]["Code"] == "ResourceNotFoundException"

@@ -6,7 +6,6 @@ import math
 
 import pandas as pd
 import pytest
-
 from personalize_local.metrics import (
     evaluate,
     ndcg_at_k,
@@ -20,7 +19,7 @@ POPULARITY = RECIPES["arn:aws:personalize:::recipe/aws-popularity-count"]
 
 
 def test_documented_ndcg_example() -> None:
-    # Relevant items at positions 2 and 5, two relevant items: DCG = 1/log(3) + 1/log(6), IDCG = 1/log(2) + 1/log(3).
+    # Relevant at positions 2 and 5, two relevant: DCG = 1/log(3) + 1/log(6), IDCG = 1/log(2) + 1/log(3).
     recommended = ["a", "r1", "b", "c", "r2", "d"]
     value = ndcg_at_k(recommended, {"r1", "r2"}, 5)
     assert value == pytest.approx((1 / math.log(3) + 1 / math.log(6)) / (1 / math.log(2) + 1 / math.log(3)))
@@ -47,7 +46,7 @@ def tiny_dataset() -> pd.DataFrame:
 
 def test_hand_computed_metrics() -> None:
     events = tiny_dataset()
-    train, inputs, truth = split_holdout(events, seed=42)
+    _train, _inputs, truth = split_holdout(events, seed=42)
     held_out = sorted(truth["USER_ID"].unique())
     assert len(held_out) == 2  # 10% of 20 users
     assert len(truth) == 2  # newest 10% of each history, at least one event
@@ -56,8 +55,12 @@ def test_hand_computed_metrics() -> None:
     metrics = evaluate(POPULARITY, {}, TrainingData(events), seed=42)
     share = regular / 2
     ndcg_rank2 = (1 / math.log(3)) / (1 / math.log(2))
-    assert metrics["normalized_discounted_cumulative_gain_at_5"] == pytest.approx(share * ndcg_rank2, abs=1e-4)
-    assert metrics["normalized_discounted_cumulative_gain_at_25"] == pytest.approx(share * ndcg_rank2, abs=1e-4)
+    assert metrics["normalized_discounted_cumulative_gain_at_5"] == pytest.approx(
+        share * ndcg_rank2, abs=1e-4
+    )
+    assert metrics["normalized_discounted_cumulative_gain_at_25"] == pytest.approx(
+        share * ndcg_rank2, abs=1e-4
+    )
     assert metrics["precision_at_5"] == pytest.approx(share * 1 / 5, abs=1e-4)
     assert metrics["precision_at_25"] == pytest.approx(share * 1 / 25, abs=1e-4)
     assert metrics["mean_reciprocal_rank_at_25"] == pytest.approx(share * 0.5, abs=1e-4)

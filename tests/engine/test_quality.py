@@ -6,7 +6,6 @@ from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
-
 from personalize_local.metrics import evaluate
 from personalize_local.recipes import RECIPES, Model, Recipe, TrainingData
 from personalize_local.synthetic import generate
@@ -36,8 +35,12 @@ def test_recipes_beat_random_and_popularity() -> None:
     assert popularity > random_score
     # Personalised recipes must clearly beat popularity; item-to-item recipes (judged here on user histories,
     # which is not their main job) must still beat it.
-    margins = {"aws-user-personalization": 1.5, "aws-user-personalization-v2": 1.5, "aws-sims": 1.2,
-               "aws-similar-items": 1.2}
+    margins = {
+        "aws-user-personalization": 1.5,
+        "aws-user-personalization-v2": 1.5,
+        "aws-sims": 1.2,
+        "aws-similar-items": 1.2,
+    }
     for name, margin in margins.items():
         score = ndcg10(RECIPES[f"arn:aws:personalize:::recipe/{name}"], data)
         assert score > margin * popularity, (name, score, popularity)
@@ -46,7 +49,9 @@ def test_recipes_beat_random_and_popularity() -> None:
 
 def test_metrics_over_http_favour_personalization(env: Env, trained: dict[str, Any]) -> None:
     popularity = env.train(env.solution(trained["group"], recipe="aws-popularity-count"))
-    pop_metrics = env.personalize.get_solution_metrics(solutionVersionArn=popularity["solutionVersionArn"])["metrics"]
+    pop_metrics = env.personalize.get_solution_metrics(solutionVersionArn=popularity["solutionVersionArn"])[
+        "metrics"
+    ]
     up_metrics = env.personalize.get_solution_metrics(solutionVersionArn=trained["version"])["metrics"]
     key = "normalized_discounted_cumulative_gain_at_10"
     assert up_metrics[key] > pop_metrics[key]

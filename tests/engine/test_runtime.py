@@ -19,27 +19,39 @@ def test_campaign_lifecycle_and_update(env: Env, trained: dict[str, Any]) -> Non
     p = env.personalize
     campaign = p.describe_campaign(campaignArn=trained["campaign"])["campaign"]
     assert campaign["status"] == "ACTIVE" and campaign["minProvisionedTPS"] == 1
-    assert campaign["campaignConfig"]["itemExplorationConfig"] == {"explorationWeight": "0.3",
-                                                                   "explorationItemAgeCutOff": "30"}
+    assert campaign["campaignConfig"]["itemExplorationConfig"] == {
+        "explorationWeight": "0.3",
+        "explorationItemAgeCutOff": "30",
+    }
     assert [c["campaignArn"] for c in p.list_campaigns(solutionArn=trained["solution"])["campaigns"]] == [
-        trained["campaign"]]
+        trained["campaign"]
+    ]
     with pytest.raises(ClientError) as exc:
         p.create_campaign(name=campaign["name"], solutionVersionArn=trained["version"])
     assert code(exc) == "ResourceAlreadyExistsException"
-    p.update_campaign(campaignArn=trained["campaign"], minProvisionedTPS=3,
-                      campaignConfig={"itemExplorationConfig": {"explorationWeight": "0.9"}})
-    updated = wait_for(lambda: p.describe_campaign(campaignArn=trained["campaign"])["campaign"][
-        "latestCampaignUpdate"])
+    p.update_campaign(
+        campaignArn=trained["campaign"],
+        minProvisionedTPS=3,
+        campaignConfig={"itemExplorationConfig": {"explorationWeight": "0.9"}},
+    )
+    updated = wait_for(
+        lambda: p.describe_campaign(campaignArn=trained["campaign"])["campaign"]["latestCampaignUpdate"]
+    )
     assert updated["status"] == "ACTIVE"
     current = p.describe_campaign(campaignArn=trained["campaign"])["campaign"]
     assert current["minProvisionedTPS"] == 3
     assert current["campaignConfig"]["itemExplorationConfig"]["explorationWeight"] == "0.9"
-    p.update_campaign(campaignArn=trained["campaign"], minProvisionedTPS=1,
-                      campaignConfig={"itemExplorationConfig": {"explorationWeight": "0.3"}})
+    p.update_campaign(
+        campaignArn=trained["campaign"],
+        minProvisionedTPS=1,
+        campaignConfig={"itemExplorationConfig": {"explorationWeight": "0.3"}},
+    )
     wait_for(lambda: p.describe_campaign(campaignArn=trained["campaign"])["campaign"]["latestCampaignUpdate"])
     with pytest.raises(ClientError) as exc:
-        p.update_campaign(campaignArn=trained["campaign"],
-                          campaignConfig={"itemExplorationConfig": {"explorationWeight": "7"}})
+        p.update_campaign(
+            campaignArn=trained["campaign"],
+            campaignConfig={"itemExplorationConfig": {"explorationWeight": "7"}},
+        )
     assert code(exc) == "InvalidInputException"
     extra = env.campaign(trained["version"])
     p.delete_campaign(campaignArn=extra["campaignArn"])
@@ -79,10 +91,16 @@ def test_exploration_of_new_items(env: Env, trained: dict[str, Any], frames: dic
     newest = frames["items"].sort_values("CREATION_TIMESTAMP").tail(5)["ITEM_ID"]
     fresh = cold_items | set(newest)
     p = env.personalize
-    explore = env.campaign(trained["version"], campaignConfig={"itemExplorationConfig": {
-        "explorationWeight": "1.0", "explorationItemAgeCutOff": "2"}})
-    quiet = env.campaign(trained["version"], campaignConfig={"itemExplorationConfig": {
-        "explorationWeight": "0", "explorationItemAgeCutOff": "2"}})
+    explore = env.campaign(
+        trained["version"],
+        campaignConfig={
+            "itemExplorationConfig": {"explorationWeight": "1.0", "explorationItemAgeCutOff": "2"}
+        },
+    )
+    quiet = env.campaign(
+        trained["version"],
+        campaignConfig={"itemExplorationConfig": {"explorationWeight": "0", "explorationItemAgeCutOff": "2"}},
+    )
     hits_explore = hits_quiet = 0
     for user in ("u1", "u2", "u5", "u8"):
         got = env.runtime.get_recommendations(campaignArn=explore["campaignArn"], userId=user, numResults=25)
@@ -94,7 +112,9 @@ def test_exploration_of_new_items(env: Env, trained: dict[str, Any], frames: dic
         p.delete_campaign(campaignArn=arn)
 
 
-def test_related_items_and_ranking(env: Env, trained: dict[str, Any], frames: dict[str, pd.DataFrame]) -> None:
+def test_related_items_and_ranking(
+    env: Env, trained: dict[str, Any], frames: dict[str, pd.DataFrame]
+) -> None:
     p, rt = env.personalize, env.runtime
     sims = env.train(env.solution(trained["group"], recipe="aws-similar-items"))
     assert sims["status"] == "ACTIVE", sims

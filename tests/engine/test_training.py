@@ -7,7 +7,6 @@ from typing import Any
 import pandas as pd
 import pytest
 from botocore.exceptions import ClientError
-
 from personalize_local.metrics import K_VALUES
 
 from .conftest import Env, wait_for
@@ -35,7 +34,8 @@ def test_solution_version_and_metrics(env: Env, trained: dict[str, Any]) -> None
     # The pipeline records promotions as tags on solution versions.
     p.tag_resource(resourceArn=trained["version"], tags=[{"tagKey": "promoted", "tagValue": "true"}])
     assert {"tagKey": "promoted", "tagValue": "true"} in p.list_tags_for_resource(
-        resourceArn=trained["version"])["tags"]
+        resourceArn=trained["version"]
+    )["tags"]
 
 
 def test_training_fails_below_minimums(env: Env, frames: dict[str, pd.DataFrame]) -> None:
@@ -47,7 +47,9 @@ def test_training_fails_below_minimums(env: Env, frames: dict[str, pd.DataFrame]
     full_group, _ = env.loaded_group(frames, with_items=False)
     strict = env.solution(full_group, solutionConfig={"eventValueThreshold": "4.5"}, eventType="watch")
     failed = env.train(strict)
-    assert failed["status"] == "CREATE FAILED" and "after event type and event value" in failed["failureReason"]
+    assert (
+        failed["status"] == "CREATE FAILED" and "after event type and event value" in failed["failureReason"]
+    )
     few_users = frames["interactions"][frames["interactions"]["USER_ID"].isin([f"u{i}" for i in range(20)])]
     few_users = pd.concat([few_users] * 20, ignore_index=True)
     group3, _ = env.loaded_group({**frames, "interactions": few_users}, with_items=False)
@@ -96,24 +98,39 @@ def test_solution_options_and_delete_rules(env: Env, trained: dict[str, Any]) ->
     with pytest.raises(ClientError) as exc:
         env.solution(trained["group"], recipe="aws-does-not-exist")
     assert code(exc) == "ResourceNotFoundException"
-    auto = env.solution(trained["group"], recipe="aws-popularity-count", performAutoTraining=True,
-                        solutionConfig={"autoTrainingConfig": {"schedulingExpression": "rate(3 days)"},
-                                        "algorithmHyperParameters": {"hidden_dimension": "16"},
-                                        "hpoConfig": {"hpoObjective": {"type": "Maximize"}}})
+    auto = env.solution(
+        trained["group"],
+        recipe="aws-popularity-count",
+        performAutoTraining=True,
+        solutionConfig={
+            "autoTrainingConfig": {"schedulingExpression": "rate(3 days)"},
+            "algorithmHyperParameters": {"hidden_dimension": "16"},
+            "hpoConfig": {"hpoObjective": {"type": "Maximize"}},
+        },
+    )
     described = p.describe_solution(solutionArn=auto)["solution"]
     assert described["performAutoTraining"] is True
     assert described["solutionConfig"]["autoTrainingConfig"]["schedulingExpression"] == "rate(3 days)"
-    versions = wait_for(lambda: {"status": "ACTIVE" if p.list_solution_versions(solutionArn=auto)[
-        "solutionVersions"] else "WAITING"}, timeout=30)
+    versions = wait_for(
+        lambda: {
+            "status": "ACTIVE"
+            if p.list_solution_versions(solutionArn=auto)["solutionVersions"]
+            else "WAITING"
+        },
+        timeout=30,
+    )
     assert versions["status"] == "ACTIVE"
     first = p.list_solution_versions(solutionArn=auto)["solutionVersions"][0]
     assert first["trainingMode"] == "AUTOTRAIN"
-    wait_for(lambda: p.describe_solution_version(solutionVersionArn=first["solutionVersionArn"])["solutionVersion"])
+    wait_for(
+        lambda: p.describe_solution_version(solutionVersionArn=first["solutionVersionArn"])["solutionVersion"]
+    )
     p.update_solution(solutionArn=auto, performAutoTraining=False)
     assert p.describe_solution(solutionArn=auto)["solution"]["performAutoTraining"] is False
     p.delete_solution(solutionArn=auto)
     with pytest.raises(ClientError) as exc:
         p.delete_solution(solutionArn=trained["solution"])  # its campaign still exists
     assert code(exc) == "ResourceInUseException"
-    assert trained["solution"] in [s["solutionArn"] for s in p.list_solutions(datasetGroupArn=trained["group"])[
-        "solutions"]]
+    assert trained["solution"] in [
+        s["solutionArn"] for s in p.list_solutions(datasetGroupArn=trained["group"])["solutions"]
+    ]

@@ -8,7 +8,7 @@ from .base import Model, TrainingData
 from .ease import EASE
 from .factorization import ItemAffinity, ItemAttributeAffinity, PersonalizedRanking, UserPersonalization
 from .popularity import PopularityCount, TrendingNow
-from .similarity import Sims, SimilarItems
+from .similarity import SimilarItems, Sims
 
 RECIPE_ARN_PREFIX = "arn:aws:personalize:::recipe/"
 
@@ -29,26 +29,60 @@ class Recipe:
         return "arn:aws:personalize:::algorithm/" + self.name
 
 
-RECIPES: dict[str, Recipe] = {r.arn: r for r in [
-    Recipe("aws-user-personalization", "USER_PERSONALIZATION", UserPersonalization,
-           "Implicit-feedback ALS with recency weighting; cold users get popular items; new items explored."),
-    Recipe("aws-user-personalization-v2", "USER_PERSONALIZATION", EASE,
-           "EASE item-item autoencoder over the most popular items with recency weighting."),
-    Recipe("aws-popularity-count", "USER_PERSONALIZATION", PopularityCount,
-           "Items ranked by event count; the baseline for comparing other solutions."),
-    Recipe("aws-trending-now", "USER_PERSONALIZATION", TrendingNow,
-           "Items whose interactions grew fastest in the latest time window."),
-    Recipe("aws-personalized-ranking", "PERSONALIZED_RANKING", PersonalizedRanking,
-           "ALS scores used to rank a caller-supplied list of items."),
-    Recipe("aws-sims", "RELATED_ITEMS", Sims,
-           "Item co-occurrence with a popularity discount."),
-    Recipe("aws-similar-items", "RELATED_ITEMS", SimilarItems,
-           "Item co-occurrence blended with categorical item metadata similarity."),
-    Recipe("aws-item-affinity", "USER_SEGMENTATION", ItemAffinity,
-           "Users with the highest ALS affinity for an item."),
-    Recipe("aws-item-attribute-affinity", "USER_SEGMENTATION", ItemAttributeAffinity,
-           "Users with the highest ALS affinity for items sharing given attributes."),
-]}
+RECIPES: dict[str, Recipe] = {
+    r.arn: r
+    for r in [
+        Recipe(
+            "aws-user-personalization",
+            "USER_PERSONALIZATION",
+            UserPersonalization,
+            "Implicit-feedback ALS with recency weighting; cold users get popular items; new items explored.",
+        ),
+        Recipe(
+            "aws-user-personalization-v2",
+            "USER_PERSONALIZATION",
+            EASE,
+            "EASE item-item autoencoder over the most popular items with recency weighting.",
+        ),
+        Recipe(
+            "aws-popularity-count",
+            "USER_PERSONALIZATION",
+            PopularityCount,
+            "Items ranked by event count; the baseline for comparing other solutions.",
+        ),
+        Recipe(
+            "aws-trending-now",
+            "USER_PERSONALIZATION",
+            TrendingNow,
+            "Items whose interactions grew fastest in the latest time window.",
+        ),
+        Recipe(
+            "aws-personalized-ranking",
+            "PERSONALIZED_RANKING",
+            PersonalizedRanking,
+            "ALS scores used to rank a caller-supplied list of items.",
+        ),
+        Recipe("aws-sims", "RELATED_ITEMS", Sims, "Item co-occurrence with a popularity discount."),
+        Recipe(
+            "aws-similar-items",
+            "RELATED_ITEMS",
+            SimilarItems,
+            "Item co-occurrence blended with categorical item metadata similarity.",
+        ),
+        Recipe(
+            "aws-item-affinity",
+            "USER_SEGMENTATION",
+            ItemAffinity,
+            "Users with the highest ALS affinity for an item.",
+        ),
+        Recipe(
+            "aws-item-attribute-affinity",
+            "USER_SEGMENTATION",
+            ItemAttributeAffinity,
+            "Users with the highest ALS affinity for items sharing given attributes.",
+        ),
+    ]
+}
 DEFAULT_RECIPE = RECIPE_ARN_PREFIX + "aws-user-personalization"
 
 __all__ = ["DEFAULT_RECIPE", "RECIPES", "Model", "Recipe", "TrainingData"]

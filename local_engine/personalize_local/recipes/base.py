@@ -46,8 +46,8 @@ class Model:
     """Base class: builds indexes and the interaction matrix; subclasses implement `_fit` and scoring."""
 
     recipe = ""
-    supports_users = True      # GetRecommendations with userId
-    supports_items = False     # GetRecommendations with itemId (RELATED_ITEMS)
+    supports_users = True  # GetRecommendations with userId
+    supports_items = False  # GetRecommendations with itemId (RELATED_ITEMS)
 
     def __init__(self, hyper: dict[str, str] | None = None, seed: int = 0) -> None:
         self.hyper = dict(hyper or {})
@@ -88,17 +88,20 @@ class Model:
             for event_type in pd.unique(types):
                 mask = types == event_type
                 self.event_items[str(event_type)] = sp.csr_matrix(
-                    (np.ones(mask.sum(), dtype=np.float32), (rows[mask], cols[mask])), shape=shape)
+                    (np.ones(mask.sum(), dtype=np.float32), (rows[mask], cols[mask])), shape=shape
+                )
         if data.items is not None and len(data.items):
             meta = data.items.copy()
             meta["ITEM_ID"] = meta["ITEM_ID"].astype(str)
-            self.items_meta = meta.drop_duplicates("ITEM_ID", keep="last").set_index("ITEM_ID").reindex(
-                self.item_ids)
+            self.items_meta = (
+                meta.drop_duplicates("ITEM_ID", keep="last").set_index("ITEM_ID").reindex(self.item_ids)
+            )
         self._fit(data, rows, cols, ts)
         return self
 
-    def weighted_matrix(self, rows: np.ndarray, cols: np.ndarray, ts: np.ndarray,
-                        shape: tuple[int, int]) -> sp.csr_matrix:
+    def weighted_matrix(
+        self, rows: np.ndarray, cols: np.ndarray, ts: np.ndarray, shape: tuple[int, int]
+    ) -> sp.csr_matrix:
         """User x item matrix; repeated events add up and, with recency weighting, older events count less."""
         weights = np.ones(len(rows), dtype=np.float32)
         half_life = hp_float(self.hyper, "recency_half_life_days", 0.0)
@@ -109,7 +112,7 @@ class Model:
         return matrix
 
     def _item_ages(self, data: TrainingData, cols: np.ndarray, ts: np.ndarray) -> np.ndarray:
-        """Age in days of each item relative to the newest event: CREATION_TIMESTAMP, else first interaction."""
+        """Item age in days at the newest event: from CREATION_TIMESTAMP, else the first interaction."""
         first_seen = np.full(len(self.item_ids), np.nan)
         if len(cols):
             order = np.argsort(ts, kind="stable")[::-1]

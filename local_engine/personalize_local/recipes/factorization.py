@@ -28,9 +28,13 @@ class ALSModel(Model):
         self.alpha = hp_float(self.hyper, "alpha", 5.0)
         with threadpool_limits(1, "blas"):
             als = AlternatingLeastSquares(
-                factors=factors, regularization=self.regularization, alpha=1.0,
-                iterations=hp_int(self.hyper, "iterations", 12), random_state=self.seed,
-                num_threads=hp_int(self.hyper, "num_threads", DEFAULT_THREADS), calculate_training_loss=False,
+                factors=factors,
+                regularization=self.regularization,
+                alpha=1.0,
+                iterations=hp_int(self.hyper, "iterations", 12),
+                random_state=self.seed,
+                num_threads=hp_int(self.hyper, "num_threads", DEFAULT_THREADS),
+                calculate_training_loss=False,
             )
             # implicit parallelises itself; a second BLAS thread pool underneath only adds contention.
             als.fit(self.confidence(self.history), show_progress=False)

@@ -43,8 +43,9 @@ class Sims(Model):
         frame = pd.DataFrame({"u": rows, "i": cols, "t": ts}).sort_values("t", ascending=False)
         frame = frame.drop_duplicates(["u", "i"])
         frame = frame[frame.groupby("u").cumcount() < keep]
-        return sp.csr_matrix((np.ones(len(frame), dtype=np.float32), (frame["u"], frame["i"])),
-                             shape=self.history.shape)
+        return sp.csr_matrix(
+            (np.ones(len(frame), dtype=np.float32), (frame["u"], frame["i"])), shape=self.history.shape
+        )
 
     def _genre_matrix(self, data: TrainingData) -> sp.csr_matrix | None:
         if self.items_meta is None:
@@ -63,8 +64,9 @@ class Sims(Model):
                     cols.append(vocab.setdefault(f"{column}={token.strip().lower()}", len(vocab)))
         if not vocab:
             return None
-        matrix = sp.csr_matrix((np.ones(len(rows), dtype=np.float32), (rows, cols)),
-                               shape=(len(self.item_ids), len(vocab)))
+        matrix = sp.csr_matrix(
+            (np.ones(len(rows), dtype=np.float32), (rows, cols)), shape=(len(self.item_ids), len(vocab))
+        )
         norms = np.sqrt(np.asarray(matrix.multiply(matrix).sum(axis=1)).ravel()) + 1e-9
         return sp.diags(1.0 / norms).dot(matrix).tocsr().astype(np.float32)
 
@@ -72,7 +74,7 @@ class Sims(Model):
         """query: rows of item weights (a single item, or a user's history)."""
         scores = np.asarray((query @ self.similarity).todense(), dtype=np.float32)
         top = scores.max(axis=1, keepdims=True)
-        scores = scores / np.where(top > 0, top, 1.0)
+        scores = (scores / np.where(top > 0, top, 1.0)).astype(np.float32)
         if self.genre is not None:
             profile = query @ self.genre
             genre = np.asarray((profile @ self.genre.T).todense(), dtype=np.float32)
@@ -81,8 +83,10 @@ class Sims(Model):
         return scores
 
     def score_related(self, item_rows: np.ndarray) -> np.ndarray:
-        query = sp.csr_matrix((np.ones(len(item_rows), dtype=np.float32),
-                               (np.arange(len(item_rows)), item_rows)), shape=(len(item_rows), len(self.item_ids)))
+        query = sp.csr_matrix(
+            (np.ones(len(item_rows), dtype=np.float32), (np.arange(len(item_rows)), item_rows)),
+            shape=(len(item_rows), len(self.item_ids)),
+        )
         return self._item_scores(query)
 
     def score_histories(self, histories: sp.csr_matrix) -> np.ndarray:
