@@ -42,6 +42,7 @@ from personalize_provider.operators import (
     PersonalizeDeleteSchemaOperator,
     PersonalizeDeleteSolutionOperator,
     PersonalizeGetSolutionMetricsOperator,
+    PersonalizeRecommendationsSmokeCheckOperator,
     PersonalizeTeardownDatasetGroupOperator,
 )
 
@@ -285,6 +286,10 @@ def test_full_life_cycle(stack: Stack) -> None:
         campaignArn=campaign["arn"], userId="u1", numResults=5
     )
     assert items
+    smoke = PersonalizeRecommendationsSmokeCheckOperator(
+        task_id="smoke", campaign_arn=campaign["arn"], user_ids=["u1", "u2"], num_results=5, min_results=1
+    )
+    assert _run(smoke)["checked"] == 2
     updated_op = PersonalizeCreateCampaignOperator(
         task_id="campaign",
         name=stack.name("campaign"),

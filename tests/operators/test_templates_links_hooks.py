@@ -253,3 +253,45 @@ def test_get_solution_metrics(personalize, context):
         "metrics": {"coverage": 0.27, "normalized_discounted_cumulative_gain_at_10": 0.2},
     }
     json.dumps(result)
+
+
+class TestSmokeCheck:
+    campaign = arn("campaign", "c")
+
+    def _op(self, **kwargs: Any) -> Any:
+        from personalize_provider.operators import PersonalizeRecommendationsSmokeCheckOperator
+
+        op = PersonalizeRecommendationsSmokeCheckOperator(
+            task_id="smoke", campaign_arn=self.campaign, user_ids=["u1", "u2"], num_results="3", **kwargs
+        )
+        stub = StubbedPersonalize(make_client(service="personalize-runtime"))
+        op.hook.__dict__["conn"] = stub.client
+        return op, stub
+
+    def test_passes_and_reports_counts(self, context):
+        op, stub = self._op(min_results=2)
+        for user, n in (("u1", 3), ("u2", 2)):
+            items = [{"itemId": f"i{i}"} for i in range(n)]
+            stub.ok(
+                "get_recommendations",
+                {"itemList": items},
+                {"campaignArn": self.campaign, "userId": user, "numResults": 3},
+            )
+        with stub.stubber:
+            assert op.execute(context) == {"checked": 2, "counts": {"u1": 3, "u2": 2}}
+
+    def test_fails_on_too_few(self, context):
+        op, stub = self._op(min_results=1)
+        stub.ok("get_recommendations", {"itemList": [{"itemId": "i1"}]}, None)
+        stub.ok("get_recommendations", {"itemList": []}, None)
+        with (
+            stub.stubber,
+            pytest.raises(Exception, match=r"fewer than 1 recommendations for users \{'u2': 0\}"),
+        ):
+            op.execute(context)
+
+    def test_needs_a_target(self):
+        from personalize_provider.operators import PersonalizeRecommendationsSmokeCheckOperator
+
+        with pytest.raises(ValueError, match="campaign_arn or recommender_arn"):
+            PersonalizeRecommendationsSmokeCheckOperator(task_id="s", user_ids=["u"])

@@ -30,6 +30,7 @@ from personalize_provider.operators.jobs import (
     PersonalizeDatasetExportJobOperator,
     PersonalizeDatasetImportJobOperator,
 )
+from personalize_provider.operators.runtime import PersonalizeRecommendationsSmokeCheckOperator
 from personalize_provider.operators.solution import (
     PersonalizeCreateSolutionOperator,
     PersonalizeCreateSolutionVersionOperator,
@@ -59,5 +60,6 @@ __all__ = [
     "PersonalizeDeleteSchemaOperator",
     "PersonalizeDeleteSolutionOperator",
     "PersonalizeGetSolutionMetricsOperator",
+    "PersonalizeRecommendationsSmokeCheckOperator",
     "PersonalizeTeardownDatasetGroupOperator",
 ]
