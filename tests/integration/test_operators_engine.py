@@ -418,3 +418,52 @@ def test_training_failure_surfaces_reason(stack: Stack) -> None:
     assert result["deleted"]["dataset_group"] == [group["arn"]]
     assert result["deleted"]["schema"] == [schema["arn"]]
     assert _describe("dataset_group", group["arn"]) is None
+
+
+def test_life_cycle_under_throttling_and_server_errors(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """30% throttled and 10% 5xx answers: adaptive retries and the waiters' retriable errors absorb them."""
+    engine_args = ["--throttle-rate", "0.3", "--error-rate", "0.1", "--min-job-seconds", "2", "--seed", "3"]
+    with (
+        personalize_local.local_stack(tmp_path_factory.mktemp("faulty"), engine_args=engine_args) as running,
+        pytest.MonkeyPatch.context() as patch,
+    ):
+        for key, value in running.env().items():
+            patch.setenv(key, value)
+        faulty = Stack(running)
+        frames = synthetic.generate(1500, seed=2, n_users=60, n_items=50)
+        location = faulty.put_frame("in/interactions.csv", frames["interactions"])
+
+        group = _run(PersonalizeCreateDatasetGroupOperator(task_id="g", name=faulty.name("noisy"), **FAST))
+        schema = _run(
+            PersonalizeCreateSchemaOperator(
+                task_id="s", name=faulty.name("i"), schema=synthetic.INTERACTIONS_SCHEMA
+            )
+        )
+        dataset = _run(
+            PersonalizeCreateDatasetOperator(
+                task_id="d",
+                name=faulty.name("interactions"),
+                dataset_group_arn=group["arn"],
+                dataset_type="INTERACTIONS",
+                schema_arn=schema["arn"],
+                **FAST,
+            )
+        )
+        imported = _run_deferred(
+            PersonalizeDatasetImportJobOperator(
+                task_id="i",
+                dataset_arn=dataset["arn"],
+                data_location=location,
+                role_arn=ROLE,
+                deferrable=True,
+                **FAST,
+            ),
+            _context(),
+        )
+        assert imported["status"] == "ACTIVE"
+        for op in (
+            PersonalizeDeleteDatasetOperator(task_id="x1", dataset_arn=dataset["arn"], **FAST),
+            PersonalizeDeleteDatasetGroupOperator(task_id="x2", dataset_group_arn=group["arn"], **FAST),
+            PersonalizeDeleteSchemaOperator(task_id="x3", schema_arn=schema["arn"], **FAST),
+        ):
+            assert _run(op)["status"] == "DELETED"
