@@ -114,6 +114,13 @@ def test_teardown_deletes_in_required_order(personalize, context):
     p.ok("describe_dataset_group", domain_group, None)
     p.ok("list_solutions", {"solutions": [{"solutionArn": SOLUTION_ARN}]}, {"datasetGroupArn": DSG})
     p.ok("list_campaigns", {"campaigns": [{"campaignArn": campaign}]}, {"solutionArn": SOLUTION_ARN})
+    training = SV_ARN.replace("abcd1234", "training")
+    versions = [
+        {"solutionVersionArn": SV_ARN, "status": "ACTIVE"},
+        {"solutionVersionArn": training, "status": "CREATE IN_PROGRESS"},
+    ]
+    p.ok("list_solution_versions", {"solutionVersions": versions}, {"solutionArn": SOLUTION_ARN})
+    p.ok("stop_solution_version_creation", {}, {"solutionVersionArn": training})
     p.ok("list_datasets", {"datasets": [{"datasetArn": DATASET_ARN}]}, {"datasetGroupArn": DSG})
     p.ok("describe_dataset", {"dataset": {"datasetArn": DATASET_ARN, "schemaArn": SCHEMA_ARN}}, None)
     p.ok("list_recommenders", {"recommenders": [{"recommenderArn": recommender}]}, {"datasetGroupArn": DSG})

@@ -183,10 +183,11 @@ class PersonalizeHook(_PersonalizeConfigMixin, AwsBaseHook):
         """
         Delete a dataset group and everything in it, in the order Personalize requires.
 
-        Campaigns and recommenders first (they pin solution versions), then solutions, filters,
-        event trackers, datasets and finally the group. Batch and import jobs cannot be deleted
-        and disappear with the group. Schemas are account-level and shared, so they are only
-        deleted when asked and when no other dataset still uses them.
+        Campaigns and recommenders first (they pin solution versions), then solutions (trainings
+        in flight are stopped first), filters, event trackers, datasets and finally the group.
+        Batch and import jobs cannot be deleted and disappear with the group. Schemas are
+        account-level and shared, so they are only deleted when asked and when no other dataset
+        still uses them.
 
         :return: ARNs deleted per resource type.
         """
@@ -197,6 +198,14 @@ class PersonalizeHook(_PersonalizeConfigMixin, AwsBaseHook):
         deleted: dict[str, list[str]] = {}
         solutions = [s["solutionArn"] for s in self.list_resources("solution", dataset_group_arn)]
         campaigns = [c["campaignArn"] for sol in solutions for c in self.list_resources("campaign", sol)]
+        # A training in flight keeps its solution "in use" for hours: stop it (not billed further).
+        for solution_arn in solutions:
+            for version in self.list_resources("solution_version", solution_arn):
+                if version.get("status") in ("CREATE PENDING", "CREATE IN_PROGRESS"):
+                    self.log.info("Stopping training of %s", version["solutionVersionArn"])
+                    self.client.stop_solution_version_creation(
+                        solutionVersionArn=version["solutionVersionArn"]
+                    )
         datasets = list(self.list_resources("dataset", dataset_group_arn))
         described = (self.describe_or_none("dataset", d["datasetArn"]) for d in datasets)
         schema_arns = sorted({d["schemaArn"] for d in described if d})
