@@ -11,6 +11,9 @@ from __future__ import annotations
 import asyncio
 import io
 import json
+import os
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -467,3 +470,93 @@ def test_life_cycle_under_throttling_and_server_errors(tmp_path_factory: pytest.
             PersonalizeDeleteSchemaOperator(task_id="x3", schema_arn=schema["arn"], **FAST),
         ):
             assert _run(op)["status"] == "DELETED"
+
+
+# Placeholders __SCHEMA__, __PREFIX__ and __BUCKET__ are filled in per test run.
+DAG_FILE = """
+import datetime as dt
+
+from airflow.sdk import DAG
+from personalize_provider.operators import (
+    PersonalizeCreateDatasetGroupOperator,
+    PersonalizeCreateDatasetOperator,
+    PersonalizeCreateSchemaOperator,
+    PersonalizeDatasetImportJobOperator,
+    PersonalizeTeardownDatasetGroupOperator,
+)
+
+with DAG(
+    "personalize_operators_smoke",
+    schedule=None,
+    start_date=dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc),
+    params={"prefix": "__PREFIX__", "bucket": "__BUCKET__"},
+    render_template_as_native_obj=True,
+):
+    group = PersonalizeCreateDatasetGroupOperator(
+        task_id="group", name="{{ params.prefix }}-{{ ds_nodash }}", waiter_delay=1
+    )
+    schema = PersonalizeCreateSchemaOperator(
+        task_id="schema", name="{{ params.prefix }}-interactions", schema=__SCHEMA__
+    )
+    dataset = PersonalizeCreateDatasetOperator(
+        task_id="dataset",
+        name="{{ params.prefix }}-interactions",
+        dataset_group_arn="{{ ti.xcom_pull(task_ids='group')['arn'] }}",
+        dataset_type="Interactions",
+        schema_arn="{{ ti.xcom_pull(task_ids='schema')['arn'] }}",
+        waiter_delay=1,
+    )
+    load = PersonalizeDatasetImportJobOperator(
+        task_id="import",
+        dataset_arn="{{ ti.xcom_pull(task_ids='dataset')['arn'] }}",
+        data_location="s3://{{ params.bucket }}/daily/{{ ds }}/interactions.csv",
+        role_arn="arn:aws:iam::123456789012:role/personalize",
+        deferrable=True,
+        waiter_delay=1,
+    )
+    teardown = PersonalizeTeardownDatasetGroupOperator(
+        task_id="teardown",
+        dataset_group_arn="{{ ti.xcom_pull(task_ids='group')['arn'] }}",
+        delete_schemas=True,
+        waiter_delay=1,
+    )
+    [group, schema] >> dataset >> load >> teardown
+"""
+
+
+def test_operators_in_a_real_dag_run(airflow_db: Any, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """`airflow dags test`: real TaskInstances render the templates, pass ARNs by XCom, defer and resume."""
+    root = tmp_path_factory.mktemp("dag-run")
+    with (
+        personalize_local.local_stack(root / "stack", engine_args=["--min-job-seconds", "2"]) as running,
+        pytest.MonkeyPatch.context() as patch,
+    ):
+        s3 = Stack(running)
+        frames = synthetic.generate(1000, seed=4, n_users=40, n_items=40)
+        s3.put_frame("daily/2026-01-02/interactions.csv", frames["interactions"])
+        dags = root / "dags"
+        dags.mkdir()
+        source = (
+            DAG_FILE.replace("__SCHEMA__", repr(synthetic.INTERACTIONS_SCHEMA))
+            .replace("__PREFIX__", s3.prefix)
+            .replace("__BUCKET__", s3.bucket)
+        )
+        (dags / "personalize_operators_smoke.py").write_text(source)
+        env = {**os.environ, **running.env(), "AIRFLOW__CORE__DAGS_FOLDER": str(dags)}
+        result = subprocess.run(
+            [sys.executable, "-m", "airflow", "dags", "test", "personalize_operators_smoke", "2026-01-02"],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=600,
+            check=False,
+        )
+        output = result.stdout + result.stderr
+        assert result.returncode == 0, output[-5000:]
+        assert "state=success" in output, output[-5000:]
+        # The name was rendered from params + ds_nodash, and its console link logged.
+        assert f"dataset-group${s3.prefix}-20260102/setup" in output
+        assert "Deferring until dataset import job" in output
+        for key, value in running.env().items():
+            patch.setenv(key, value)
+        assert PersonalizeHook().find_by_name("dataset_group", f"{s3.prefix}-20260102") is None  # torn down
