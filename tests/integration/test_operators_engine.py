@@ -524,6 +524,7 @@ with DAG(
 """
 
 
+@pytest.mark.slow
 def test_operators_in_a_real_dag_run(airflow_db: Any, tmp_path_factory: pytest.TempPathFactory) -> None:
     """`airflow dags test`: real TaskInstances render the templates, pass ARNs by XCom, defer and resume."""
     root = tmp_path_factory.mktemp("dag-run")
