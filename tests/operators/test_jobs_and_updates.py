@@ -161,6 +161,22 @@ def test_solution_version_reattach_matches_by_name(personalize, context):
     assert op.execute(context)["arn"] == VERSION.arn
 
 
+def test_solution_version_lookup_skips_other_training_modes(personalize, context):
+    op = personalize.attach(VERSION.make())
+    name = op.build_request(context)["name"]
+    update_arn = VERSION.arn.replace("abcd1234", "update00")
+    summaries = [
+        {"solutionVersionArn": update_arn, "status": "ACTIVE", "trainingMode": "UPDATE"},  # not described
+        {"solutionVersionArn": VERSION.arn, "status": "ACTIVE", "trainingMode": "FULL"},
+    ]
+    personalize.ok("list_solution_versions", {"solutionVersions": summaries}, VERSION.list_params)
+    mine = {**VERSION.description, "name": name}
+    personalize.ok(
+        "describe_solution_version", {"solutionVersion": mine}, {"solutionVersionArn": VERSION.arn}
+    )
+    assert op.execute(context)["arn"] == VERSION.arn
+
+
 def test_campaign_updated_when_solution_version_changes(personalize, context):
     new_sv = SV_ARN.replace("abcd1234", "newer999")
     op = personalize.attach(CAMPAIGN.make(waiter_delay=0))

@@ -95,21 +95,29 @@ class PersonalizeHook(_PersonalizeConfigMixin, AwsBaseHook):
             yield from page.get(spec.list_key, [])
 
     def find_by_name(
-        self, resource: str | ResourceSpec, name: str, parent_arn: str | None = None
+        self,
+        resource: str | ResourceSpec,
+        name: str,
+        parent_arn: str | None = None,
+        summary_hints: dict[str, Any] | None = None,
     ) -> dict[str, Any] | None:
         """
         Return the full description of the resource called ``name`` or None.
 
         List calls only return resources under ``parent_arn`` (e.g. the datasetGroupArn of a
-        dataset), so pass it whenever the resource type has one.
+        dataset), so pass it whenever the resource type has one. ``summary_hints`` are fields the
+        wanted resource's ``List*`` summary must have (when present); they spare a describe per
+        candidate for types whose summaries carry no name (solution versions).
         """
         spec = get_spec(resource)
+        hints = summary_hints or {}
         for summary in self.list_resources(spec, parent_arn):
             if spec.summary_has_name:
                 if summary.get(spec.name_key) == name:
                     return self.describe_or_none(spec, summary[spec.arn_key])
                 continue
-            # Solution version summaries carry no name: describe each candidate.
+            if any(key in summary and summary[key] != value for key, value in hints.items()):
+                continue
             description = self.describe_or_none(spec, summary[spec.arn_key])
             if description and description.get(spec.name_key) == name:
                 return description

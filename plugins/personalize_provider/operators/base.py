@@ -263,6 +263,10 @@ class PersonalizeCreateResourceOperator(PersonalizeBaseOperator):
         key = self.resource.list_parent_key
         return request.get(key) if key else None
 
+    def summary_hints(self, request: dict[str, Any]) -> dict[str, Any] | None:
+        """``List*`` summary fields the wanted resource must have (see ``PersonalizeHook.find_by_name``)."""
+        return None
+
     def current_definition(self, description: dict[str, Any]) -> dict[str, Any]:
         """The definition to compare against; overridden where an in-flight update supersedes it."""
         return description
@@ -332,7 +336,9 @@ class PersonalizeCreateResourceOperator(PersonalizeBaseOperator):
         requests = list(self.candidate_requests(context))
         for index, request in enumerate(requests):
             name = request[spec.name_key]
-            existing = self.hook.find_by_name(spec, name, self.list_parent(request))
+            existing = self.hook.find_by_name(
+                spec, name, self.list_parent(request), summary_hints=self.summary_hints(request)
+            )
             if existing is None:
                 try:
                     arn = self._create(request)

@@ -143,6 +143,10 @@ class PersonalizeCreateSolutionVersionOperator(PersonalizeJobOperator):
             raise ValueError(f"training_mode must be one of {TRAINING_MODES}, got {self.training_mode!r}")
         return prune({"solutionArn": self.solution_arn, "trainingMode": mode, "tags": self.tags or None})
 
+    def summary_hints(self, request: dict[str, Any]) -> dict[str, Any]:
+        # Versions are only found by describing them; skip those trained in another mode.
+        return {"trainingMode": request["trainingMode"]}
+
 
 class PersonalizeGetSolutionMetricsOperator(AwsBaseOperator[PersonalizeHook]):
     """
