@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, NoReturn
 
 from airflow.providers.amazon.aws.exceptions import WaiterTerminalFailure
 from airflow.providers.amazon.aws.operators.base_aws import AwsBaseOperator
@@ -62,7 +62,8 @@ def waiter_outcome(spec: ResourceSpec, description: dict[str, Any]) -> str | Non
     return None
 
 
-def failure_reason(spec: ResourceSpec, description: dict[str, Any]) -> str:
+def failure_reason(description: dict[str, Any]) -> str:
+    """Personalize's failureReason, including the latest campaign/recommender update's."""
     reasons = [description.get("failureReason")]
     for update_key in ("latestCampaignUpdate", "latestRecommenderUpdate"):
         reasons.append((description.get(update_key) or {}).get("failureReason"))
@@ -168,8 +169,8 @@ class PersonalizeBaseOperator(AwsBaseOperator[PersonalizeHook]):
 
     # -- waiting -----------------------------------------------------------------------------------
 
-    def _raise_failed(self, arn: str, description: dict[str, Any], verb: str = "creation") -> None:
-        reason = failure_reason(self.resource, description)
+    def _raise_failed(self, arn: str, description: dict[str, Any], verb: str = "creation") -> NoReturn:
+        reason = failure_reason(description)
         label = self.resource.label
         raise PersonalizeResourceFailedError(f"Personalize {label} {arn} {verb} failed: {reason}")
 
@@ -358,7 +359,7 @@ class PersonalizeCreateResourceOperator(PersonalizeBaseOperator):
                     "Previous %s %r failed (%s); starting a new one",
                     spec.label,
                     name,
-                    failure_reason(spec, existing),
+                    failure_reason(existing),
                 )
                 continue
             return self._adopt(request, existing)
