@@ -170,6 +170,29 @@ def test_limit_exceeded_backs_off_then_creates(kind, personalize, context, _no_s
     assert _no_sleep == [10, 20]  # exponential back-off
 
 
+def test_job_blocked_by_another_in_progress_waits_its_turn(personalize, context, _no_sleep):
+    """Personalize answers ResourceInUse while another import into the dataset is running."""
+    case = CASES_BY_KIND["dataset_import_job"]
+    op = personalize.attach(case.make(limit_exceeded_retry_delay=30))
+    _expect_list(personalize, case, [])
+    personalize.error("create_dataset_import_job", "ResourceInUseException", "import in progress")
+    personalize.ok("create_dataset_import_job", {case.spec.arn_key: case.arn}, case.create_params)
+    personalize.ok("describe_dataset_import_job", case.described(), {case.spec.arn_key: case.arn})
+    stub_links(personalize, case)
+    assert op.execute(context)["arn"] == case.arn
+    assert _no_sleep == [30]
+
+
+def test_resource_in_use_on_create_fails_for_resources(personalize, context, _no_sleep):
+    case = CASES_BY_KIND["dataset"]
+    op = personalize.attach(case.make())
+    _expect_list(personalize, case, [])
+    personalize.error("create_dataset", "ResourceInUseException", "dataset group is being deleted")
+    with pytest.raises(ClientError, match="being deleted"):
+        op.execute(context)
+    assert _no_sleep == []
+
+
 def test_limit_exceeded_is_bounded(personalize, context, _no_sleep):
     case = CASES_BY_KIND["dataset_import_job"]
     op = personalize.attach(case.make(limit_exceeded_retry_delay=1000, limit_exceeded_max_retries=2))

@@ -245,6 +245,7 @@ class PersonalizeCreateResourceOperator(PersonalizeBaseOperator):
     case_insensitive_fields: ClassVar[frozenset[str]] = frozenset()
     # For resources LimitExceededException is a hard quota (e.g. one event tracker per group):
     # fail at once. Jobs override this, as their limits are on concurrency and clear up.
+    transient_create_errors: ClassVar[frozenset[str]] = frozenset()
     limit_exceeded_retry_delay: int = 60
     limit_exceeded_max_retries: int = 0
 
@@ -299,11 +300,11 @@ class PersonalizeCreateResourceOperator(PersonalizeBaseOperator):
                 return str(create(**request)[spec.arn_key])
             except ClientError as error:
                 retries_left = attempt < self.limit_exceeded_max_retries
-                if error_code(error) != "LimitExceededException" or not retries_left:
+                if error_code(error) not in self.transient_create_errors or not retries_left:
                     raise
                 delay = min(self.limit_exceeded_retry_delay * 2**attempt, _MAX_LIMIT_BACKOFF)
                 self.log.warning(
-                    "Personalize limit reached creating %s %r (%s); retry %d/%d in %ss",
+                    "Personalize cannot create %s %r yet (%s); retry %d/%d in %ss",
                     spec.label,
                     request.get(spec.name_key),
                     error,
@@ -385,10 +386,12 @@ class PersonalizeJobOperator(PersonalizeCreateResourceOperator):
     :param job_name_prefix: Prefix of the derived name (default: the task id).
     :param max_job_attempts: Distinct jobs one task instance may start after failures. (default: 3)
     :param limit_exceeded_retry_delay: Initial back-off in seconds when Personalize answers
-        ``LimitExceededException`` (too many concurrent jobs); doubled each retry, max 15 min.
-    :param limit_exceeded_max_retries: Retries of ``LimitExceededException`` before failing. (default: 5)
+        ``LimitExceededException`` (too many concurrent jobs) or ``ResourceInUseException`` (e.g.
+        another import into the same dataset is running); doubled each retry, max 15 min.
+    :param limit_exceeded_max_retries: Retries of those errors before failing. (default: 5)
     """
 
+    transient_create_errors = frozenset({"LimitExceededException", "ResourceInUseException"})
     default_waiter_delay = 60
     default_waiter_max_attempts = 720
 
