@@ -425,13 +425,28 @@ class Operations:
         group = self._require(p["datasetGroupArn"], "DatasetGroup")
         arn = engine.arn("filter", p["name"])
         self._unique("Filter", arn, p["name"])
-        CompiledFilter(p["filterExpression"])  # raises InvalidInput on bad syntax
+        compiled = CompiledFilter(p["filterExpression"])  # raises InvalidInput on bad syntax
+        self._check_filter_fields(group["datasetGroupArn"], compiled)
         return {
             "name": p["name"],
             "filterArn": arn,
             "datasetGroupArn": group["datasetGroupArn"],
             "filterExpression": p["filterExpression"],
         }, group["datasetGroupArn"]
+
+    def _check_filter_fields(self, group_arn: str, compiled: CompiledFilter) -> None:
+        """Like Personalize, refuse filters on datasets or fields the dataset group does not have."""
+        fields: dict[str, set[str]] = {}
+        for dataset in self.store.records("Dataset", group_arn):
+            schema = self._require(dataset["schemaArn"], "Schema")
+            fields[dataset["datasetType"]] = {f.name.upper() for f in parse_schema(schema["schema"])}
+        for part in compiled.parts:
+            for group in part.groups:
+                for cond in group:
+                    dataset_type = "ITEMS" if cond.source == "Items" else "INTERACTIONS"
+                    if cond.field not in fields.get(dataset_type, set()):
+                        raise InvalidInput(f"Filter uses {cond.source}.{cond.field} but the dataset group's "
+                                           f"{dataset_type} dataset has no such field")
 
     def _new_event_tracker(self, engine: Engine, p: Params) -> tuple[Record, str | None]:
         group = self._require(p["datasetGroupArn"], "DatasetGroup")

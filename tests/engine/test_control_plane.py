@@ -215,6 +215,15 @@ def test_event_tracker_and_filter_crud(env: Env) -> None:
     with pytest.raises(ClientError) as exc:
         p.create_filter(name=env.name("f"), datasetGroupArn=group, filterExpression="SELECT * FROM items")
     assert code(exc) == "InvalidInputException"
+    with pytest.raises(ClientError) as exc:  # no interactions dataset yet
+        p.create_filter(name=env.name("f"), datasetGroupArn=group,
+                        filterExpression='EXCLUDE ItemID WHERE Interactions.EVENT_TYPE IN ("watch")')
+    assert "INTERACTIONS" in exc.value.response["Error"]["Message"]
+    interactions = env.dataset(group, "INTERACTIONS", INTERACTIONS_SCHEMA)
+    with pytest.raises(ClientError) as exc:
+        p.create_filter(name=env.name("f"), datasetGroupArn=group,
+                        filterExpression='INCLUDE ItemID WHERE Items.GENRES IN ("Comedy")')
+    assert code(exc) == "InvalidInputException"
     flt = p.create_filter(
         name=env.name("f"),
         datasetGroupArn=group,
@@ -224,6 +233,7 @@ def test_event_tracker_and_filter_crud(env: Env) -> None:
     assert [f["filterArn"] for f in p.list_filters(datasetGroupArn=group)["Filters"]] == [flt]
     p.delete_filter(filterArn=flt)
     p.delete_event_tracker(eventTrackerArn=tracker["eventTrackerArn"])
+    p.delete_dataset(datasetArn=interactions)
     with pytest.raises(ClientError) as exc:
         p.list_filters(datasetGroupArn=group + "x")
     assert code(exc) == "ResourceNotFoundException"
