@@ -139,6 +139,16 @@ class Model:
     def score_related(self, item_rows: np.ndarray) -> np.ndarray:
         raise InvalidInput(f"Recipe {self.recipe} does not support item-based recommendations (itemId)")
 
+    def exposure_prior(self) -> np.ndarray:
+        """log(1 + events per day since the item appeared), scaled to [0, 1].
+
+        A rate rather than a count, so late arrivals in a growing catalogue are not penalised for a short
+        history. Recipes blend it in with their `popularity_weight` hyperparameter.
+        """
+        exposure_days = np.maximum(self.item_age_days, hp_float(self.hyper, "min_exposure_days", 7.0))
+        prior = np.log1p(self.popularity / exposure_days)
+        return (prior / max(float(prior.max(initial=0.0)), 1e-9)).astype(np.float32)
+
     def popular_scores(self, n_rows: int) -> np.ndarray:
         scale = self.popularity.max() or 1.0
         return np.broadcast_to(self.popularity / scale, (n_rows, len(self.item_ids))).copy()

@@ -41,13 +41,9 @@ class ALSModel(Model):
         self.user_factors = np.asarray(als.user_factors, dtype=np.float32)
         self.item_factors = np.asarray(als.item_factors, dtype=np.float32)
         self._gram = (self.item_factors.T @ self.item_factors).astype(np.float64)
-        # A log-popularity prior added to the factor scores: ALS ranks well within a taste but under-weights
-        # how much more often blockbusters are consumed; the blend weight is a hyperparameter.
+        # ALS ranks well within a taste but under-weights how much more often popular items are consumed.
         self.popularity_weight = hp_float(self.hyper, "popularity_weight", 1.0)
-        # Popularity as a rate since the item appeared: late arrivals are not penalised for a short history.
-        exposure_days = np.maximum(self.item_age_days, hp_float(self.hyper, "min_exposure_days", 7.0))
-        prior = np.log1p(self.popularity / exposure_days)
-        self.prior = (prior / max(float(prior.max(initial=0.0)), 1e-9)).astype(np.float32)
+        self.prior = self.exposure_prior()
 
     def confidence(self, matrix: sp.csr_matrix) -> sp.csr_matrix:
         """Confidence 1 + alpha*log(1+w): log damping keeps heavy users/items from dominating, and staying
