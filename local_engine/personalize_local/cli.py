@@ -35,6 +35,7 @@ def main(argv: list[str] | None = None) -> int:
         help="what to do with jobs left in progress by a previous run",
     )
     serve.add_argument("--log-level", default="info")
+    serve.add_argument("--access-log", action="store_true", help="log every HTTP request")
     args = parser.parse_args(argv)
 
     import uvicorn
@@ -60,6 +61,7 @@ def main(argv: list[str] | None = None) -> int:
         port=args.port,
         log_level=args.log_level.lower(),
         timeout_graceful_shutdown=2,
+        access_log=args.access_log,
     )
     return 0
 

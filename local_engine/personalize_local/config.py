@@ -40,6 +40,8 @@ class Config:
             min_job_seconds=float(_env("MIN_JOB_SECONDS", "0") or 0),
             seed=int(_env("SEED", "42") or 42),
             on_restart=_env("ON_RESTART", "resume") or "resume",
+            max_concurrent_imports=int(_env("MAX_CONCURRENT_IMPORTS", "5") or 5),
+            max_concurrent_trainings=int(_env("MAX_CONCURRENT_TRAININGS", "20") or 20),
         )
         for key, value in overrides.items():
             if value is not None:

@@ -52,7 +52,7 @@ def in_progress(env: Env, arn: str) -> dict[str, Any]:
 def test_restart_resumes_or_fails_unfinished_jobs(
     tmp_path: Path, s3_url: str, frames: dict[str, pd.DataFrame]
 ) -> None:
-    slow = {"PERSONALIZE_LOCAL_MIN_JOB_SECONDS": "60"}
+    slow = {"PERSONALIZE_LOCAL_MIN_JOB_SECONDS": "60", "PERSONALIZE_LOCAL_MAX_CONCURRENT_TRAININGS": "1"}
     with engine(tmp_path, s3_url) as env:
         group, datasets = env.loaded_group(frames, with_items=True)
         solution = env.solution(group, recipe="aws-popularity-count")
@@ -61,6 +61,9 @@ def test_restart_resumes_or_fails_unfinished_jobs(
     with engine(tmp_path, s3_url, env=slow) as env:
         version = env.personalize.create_solution_version(solutionArn=solution)["solutionVersionArn"]
         assert in_progress(env, version)["status"] == "CREATE IN_PROGRESS"
+        with pytest.raises(ClientError) as exc:  # the training limit (lowered to 1 here) is reached
+            env.personalize.create_solution_version(solutionArn=second)
+        assert exc.value.response["Error"]["Code"] == "LimitExceededException"
         imports = [
             env.personalize.create_dataset_import_job(
                 jobName=env.name("imp"),

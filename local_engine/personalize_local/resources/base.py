@@ -1,0 +1,35 @@
+"""Shared lookups for the operation mixins."""
+
+from __future__ import annotations
+
+from ..engine import ACTIVE, Engine
+from ..errors import AlreadyExists, InUse
+from .kinds import KINDS, Record
+
+
+class ResourceBase:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.store = engine.store
+
+    def _unique(self, kind: str, arn: str, name: str) -> None:
+        if self.store.get(arn) is not None:
+            raise AlreadyExists(f"A {KINDS[kind].label} named {name} already exists: {arn}")
+
+    def _require(self, arn: str, kind: str) -> Record:
+        return self.store.require(arn, kind, KINDS[kind].label)
+
+    def _require_active(self, arn: str, kind: str) -> Record:
+        record = self._require(arn, kind)
+        if record.get("status") != ACTIVE:
+            raise InUse(f"{KINDS[kind].label} {arn} is {record.get('status')}, not ACTIVE")
+        return record
+
+    def _group_data_time(self, group_arn: str) -> float:
+        return max(
+            (float(d.get("_dataTime", 0)) for d in self.store.records("Dataset", group_arn)), default=0.0
+        )
+
+    def _latest_version(self, solution_arn: str) -> Record | None:
+        versions = self.store.records("SolutionVersion", solution_arn)
+        return versions[0] if versions else None

@@ -1,0 +1,74 @@
+"""Tags on any resource, and the read-only recipe catalogue."""
+
+from __future__ import annotations
+
+from ..engine import ACTIVE
+from ..errors import LimitExceeded, NotFound
+from ..recipes import RECIPES
+from .base import ResourceBase
+from .kinds import Params, Record, decode_token, encode_token
+
+
+class CatalogOps(ResourceBase):
+    def _taggable(self, arn: str) -> None:
+        if self.store.get(arn) is None:
+            raise NotFound(f"Could not find resource with ARN: {arn}")
+
+    def tag_resource(self, p: Params) -> Record:
+        self._taggable(p["resourceArn"])
+        self.store.tag(p["resourceArn"], {t["tagKey"]: t["tagValue"] for t in p["tags"]})
+        if len(self.store.tags(p["resourceArn"])) > 50:
+            raise LimitExceeded("A resource can have at most 50 tags")
+        return {}
+
+    def untag_resource(self, p: Params) -> Record:
+        self._taggable(p["resourceArn"])
+        self.store.untag(p["resourceArn"], p["tagKeys"])
+        return {}
+
+    def list_tags(self, p: Params) -> Record:
+        self._taggable(p["resourceArn"])
+        return {"tags": [{"tagKey": k, "tagValue": v} for k, v in self.store.tags(p["resourceArn"]).items()]}
+
+    def _recipe_record(self, arn: str) -> Record:
+        recipe = RECIPES.get(arn)
+        if recipe is None:
+            raise NotFound(f"Recipe {arn} does not exist")
+        return {
+            "name": recipe.name,
+            "recipeArn": recipe.arn,
+            "algorithmArn": recipe.algorithm_arn,
+            "featureTransformationArn": "arn:aws:personalize:::feature-transformation/sims",
+            "status": ACTIVE,
+            "description": recipe.description,
+            "recipeType": recipe.recipe_type,
+            "creationDateTime": 1543622400.0,
+            "lastUpdatedDateTime": 1543622400.0,
+        }
+
+    def list_recipes(self, p: Params) -> Record:
+        if p.get("domain"):
+            return {"recipes": []}  # domain recommenders' recipes are not provided
+        records = [self._recipe_record(arn) for arn in RECIPES]
+        start = decode_token(p.get("nextToken"))
+        size = int(p.get("maxResults") or 100)
+        result: Record = {"recipes": records[start : start + size]}
+        if start + size < len(records):
+            result["nextToken"] = encode_token(start + size)
+        return result
+
+    def describe_recipe(self, p: Params) -> Record:
+        return {"recipe": self._recipe_record(p["recipeArn"])}
+
+    def describe_algorithm(self, p: Params) -> Record:
+        name = p["algorithmArn"].rsplit("/", 1)[-1]
+        recipe = self._recipe_record("arn:aws:personalize:::recipe/" + name)
+        return {
+            "algorithm": {
+                "name": name,
+                "algorithmArn": p["algorithmArn"],
+                "roleArn": "",
+                "creationDateTime": recipe["creationDateTime"],
+                "lastUpdatedDateTime": recipe["lastUpdatedDateTime"],
+            }
+        }

@@ -1,0 +1,95 @@
+"""Operations that change existing resources: campaign/solution/dataset updates, stopping, metrics."""
+
+from __future__ import annotations
+
+import time
+
+from ..engine import ACTIVE, IN_PROGRESS, PENDING, STOPPING, UNFINISHED
+from ..errors import InUse, InvalidInput
+from ..schemas import check_for_dataset_type, parse_schema
+from .base import ResourceBase
+from .kinds import Params, Record, campaign_config
+
+
+class UpdateOps(ResourceBase):
+    def update_campaign(self, p: Params) -> Record:
+        campaign = self._require(p["campaignArn"], "Campaign")
+        if campaign["status"] != ACTIVE:
+            raise InUse(f"Campaign {p['campaignArn']} is {campaign['status']}")
+        pending = campaign.get("latestCampaignUpdate") or {}
+        if pending.get("status") in UNFINISHED:
+            raise InUse(f"Campaign {p['campaignArn']} already has an update in progress")
+        version_arn = p.get("solutionVersionArn") or campaign["solutionVersionArn"]
+        version = self._require_active(version_arn, "SolutionVersion")
+        if version["solutionArn"] != campaign["solutionArn"]:
+            raise InvalidInput("A campaign can only move to a version of the same solution")
+        now = time.time()
+        update = {
+            "solutionVersionArn": version_arn,
+            "minProvisionedTPS": p.get("minProvisionedTPS", campaign.get("minProvisionedTPS")),
+            "campaignConfig": campaign_config(p.get("campaignConfig") or campaign.get("campaignConfig")),
+            "status": PENDING,
+            "creationDateTime": now,
+            "lastUpdatedDateTime": now,
+        }
+        self.store.update(p["campaignArn"], {"latestCampaignUpdate": update})
+        self.engine.jobs.submit(p["campaignArn"], "CampaignUpdate")
+        return {"campaignArn": p["campaignArn"]}
+
+    def update_solution(self, p: Params) -> Record:
+        solution = self._require_active(p["solutionArn"], "Solution")
+        changes: Record = {}
+        if "performAutoTraining" in p:
+            changes["performAutoTraining"] = p["performAutoTraining"]
+        if "performIncrementalUpdate" in p:
+            changes["performIncrementalUpdate"] = p["performIncrementalUpdate"]
+        update_config = p.get("solutionUpdateConfig") or {}
+        if update_config.get("autoTrainingConfig"):
+            config = dict(solution.get("solutionConfig") or {})
+            config["autoTrainingConfig"] = update_config["autoTrainingConfig"]
+            changes["solutionConfig"] = config
+        now = time.time()
+        changes["latestSolutionUpdate"] = {
+            **update_config,
+            "performAutoTraining": changes.get("performAutoTraining", solution.get("performAutoTraining")),
+            "status": ACTIVE,
+            "creationDateTime": now,
+            "lastUpdatedDateTime": now,
+        }
+        self.store.update(p["solutionArn"], changes)
+        return {"solutionArn": p["solutionArn"]}
+
+    def update_dataset(self, p: Params) -> Record:
+        dataset = self._require(p["datasetArn"], "Dataset")
+        schema = self._require(p["schemaArn"], "Schema")
+        check_for_dataset_type(parse_schema(schema["schema"]), dataset["datasetType"])
+        now = time.time()
+        self.store.update(
+            p["datasetArn"],
+            {
+                "schemaArn": p["schemaArn"],
+                "latestDatasetUpdate": {
+                    "schemaArn": p["schemaArn"],
+                    "status": ACTIVE,
+                    "creationDateTime": now,
+                    "lastUpdatedDateTime": now,
+                },
+            },
+        )
+        return {"datasetArn": p["datasetArn"]}
+
+    def stop_solution_version(self, p: Params) -> Record:
+        version = self._require(p["solutionVersionArn"], "SolutionVersion")
+        if version["status"] not in (PENDING, IN_PROGRESS):
+            raise InUse(
+                f"Solution version is {version['status']}; only pending or in-progress training can stop"
+            )
+        self.store.update(p["solutionVersionArn"], {"status": STOPPING})
+        self.engine.jobs.cancel(p["solutionVersionArn"])
+        return {}
+
+    def get_solution_metrics(self, p: Params) -> Record:
+        version = self._require(p["solutionVersionArn"], "SolutionVersion")
+        if version["status"] != ACTIVE:
+            raise InUse(f"Solution version is {version['status']}; metrics exist once it is ACTIVE")
+        return {"solutionVersionArn": version["solutionVersionArn"], "metrics": version.get("_metrics", {})}
