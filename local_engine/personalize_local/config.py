@@ -25,6 +25,7 @@ class Config:
     on_restart: str = "resume"  # what to do with jobs found in progress at start-up: resume | fail
     max_concurrent_imports: int = 5
     max_concurrent_trainings: int = 20
+    autotrain_check_seconds: float = 60.0  # how often performAutoTraining schedules are checked
     worker_slots: int = 2  # heavy jobs (imports, training, batch) running at once
 
     @classmethod
@@ -42,6 +43,7 @@ class Config:
             on_restart=_env("ON_RESTART", "resume") or "resume",
             max_concurrent_imports=int(_env("MAX_CONCURRENT_IMPORTS", "5") or 5),
             max_concurrent_trainings=int(_env("MAX_CONCURRENT_TRAININGS", "20") or 20),
+            autotrain_check_seconds=float(_env("AUTOTRAIN_CHECK_SECONDS", "60") or 60),
         )
         for key, value in overrides.items():
             if value is not None:

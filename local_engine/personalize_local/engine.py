@@ -88,6 +88,7 @@ class Engine:
 
     def start(self) -> None:
         self.jobs.recover()
+        self.jobs.autotrainer.start()
 
     def close(self) -> None:
         self.store.close()

@@ -13,6 +13,7 @@ import traceback
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from .autotrain import AutoTrainer
 from .engine import ACTIVE, FAILED, IN_PROGRESS, PENDING, STOPPED, STOPPING, UNFINISHED
 from .errors import ServiceError
 
@@ -47,6 +48,7 @@ class JobRunner:
         self.slots = threading.BoundedSemaphore(engine.config.worker_slots)
         self.contexts: dict[str, JobContext] = {}
         self.lock = threading.Lock()
+        self.autotrainer = AutoTrainer(engine, engine.config.autotrain_check_seconds)
 
     def handlers(self) -> dict[str, Callable[[Engine, Record, JobContext], Record]]:
         from . import batch, data, training
@@ -54,7 +56,7 @@ class JobRunner:
         return {
             "DatasetGroup": _noop,
             "Dataset": _noop,
-            "Solution": _activate_solution,
+            "Solution": _noop,
             "Filter": _noop,
             "EventTracker": _noop,
             "Campaign": _deploy_campaign,
@@ -101,6 +103,8 @@ class JobRunner:
                     changes = self.handlers()[kind](self.engine, record, context)
             self._hold(started, context)
             store.update(arn, {**changes, "status": ACTIVE, "failureReason": None})
+            if kind == "Solution":
+                self.autotrainer.poke()  # performAutoTraining starts its first version right away
         except Cancelled:
             store.update(arn, {"status": STOPPED})
         except ServiceError as exc:
@@ -211,33 +215,6 @@ class JobRunner:
 
 
 def _noop(engine: Engine, record: Record, context: JobContext) -> Record:
-    return {}
-
-
-def _activate_solution(engine: Engine, record: Record, context: JobContext) -> Record:
-    """performAutoTraining starts a first AUTOTRAIN version at once (Personalize does within the hour)."""
-    if record.get("performAutoTraining"):
-
-        def start_first_version() -> None:
-            from .resources import Operations
-
-            deadline = time.monotonic() + 30
-            while time.monotonic() < deadline:
-                current = engine.store.get(record["solutionArn"])
-                if current is None:
-                    return
-                if current.get("status") == ACTIVE:
-                    try:
-                        Operations(engine).call(
-                            "CreateSolutionVersion",
-                            {"solutionArn": record["solutionArn"], "trainingMode": "AUTOTRAIN"},
-                        )
-                    except ServiceError as exc:
-                        log.warning("automatic training of %s not started: %s", record["solutionArn"], exc)
-                    return
-                time.sleep(0.05)
-
-        threading.Thread(target=start_first_version, daemon=True).start()
     return {}
 
 

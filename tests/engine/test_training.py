@@ -7,6 +7,8 @@ from typing import Any
 import pandas as pd
 import pytest
 from botocore.exceptions import ClientError
+from personalize_local.autotrain import interval_seconds, is_due
+from personalize_local.errors import InvalidInput
 from personalize_local.metrics import K_VALUES
 
 from .conftest import Env, wait_for
@@ -134,3 +136,34 @@ def test_solution_options_and_delete_rules(env: Env, trained: dict[str, Any]) ->
     assert trained["solution"] in [
         s["solutionArn"] for s in p.list_solutions(datasetGroupArn=trained["group"])["solutions"]
     ]
+
+
+def test_auto_training_schedule() -> None:
+    day = 86400.0
+    solution = {
+        "performAutoTraining": True,
+        "status": "ACTIVE",
+        "solutionConfig": {"autoTrainingConfig": {"schedulingExpression": "rate(3 days)"}},
+    }
+    assert interval_seconds("rate(1 day)") == day and interval_seconds("rate(30 days)") == 30 * day
+    for bad in ("rate(0 days)", "rate(31 days)", "cron(0 0 * * ? *)", "rate(2 hours)"):
+        with pytest.raises(InvalidInput):
+            interval_seconds(bad)
+    assert is_due(solution, [], now=0.0)
+    trained = [{"status": "ACTIVE", "creationDateTime": 100.0}]
+    assert not is_due(solution, trained, now=100.0 + 2 * day)
+    assert is_due(solution, trained, now=100.0 + 3 * day)
+    assert not is_due(
+        solution, [*trained, {"status": "CREATE IN_PROGRESS", "creationDateTime": 0.0}], now=1e9
+    )
+    assert not is_due({**solution, "performAutoTraining": False}, trained, now=1e9)
+
+
+def test_invalid_schedule_rejected(env: Env, trained: dict[str, Any]) -> None:
+    with pytest.raises(ClientError) as exc:
+        env.solution(
+            trained["group"],
+            performAutoTraining=True,
+            solutionConfig={"autoTrainingConfig": {"schedulingExpression": "rate(90 days)"}},
+        )
+    assert code(exc) == "InvalidInputException"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 
+from ..autotrain import interval_seconds
 from ..engine import ACTIVE, UNFINISHED, Engine
 from ..errors import AlreadyExists, InUse, InvalidInput, LimitExceeded, NotFound
 from ..filters import CompiledFilter
@@ -102,6 +103,8 @@ class CreateHooks(ResourceBase):
                 raise InvalidInput(f"eventValueThreshold must be numeric, got {threshold!r}") from exc
         if p.get("performAutoTraining") and not config.get("autoTrainingConfig"):
             config["autoTrainingConfig"] = {"schedulingExpression": "rate(7 days)"}
+        if config.get("autoTrainingConfig"):
+            interval_seconds(config["autoTrainingConfig"].get("schedulingExpression", "rate(7 days)"))
         return {
             "name": p["name"],
             "solutionArn": arn,

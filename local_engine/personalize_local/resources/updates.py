@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+from ..autotrain import interval_seconds
 from ..engine import ACTIVE, IN_PROGRESS, PENDING, STOPPING, UNFINISHED
 from ..errors import InUse, InvalidInput
 from ..schemas import check_for_dataset_type, parse_schema
@@ -45,6 +46,7 @@ class UpdateOps(ResourceBase):
             changes["performIncrementalUpdate"] = p["performIncrementalUpdate"]
         update_config = p.get("solutionUpdateConfig") or {}
         if update_config.get("autoTrainingConfig"):
+            interval_seconds(update_config["autoTrainingConfig"].get("schedulingExpression", "rate(7 days)"))
             config = dict(solution.get("solutionConfig") or {})
             config["autoTrainingConfig"] = update_config["autoTrainingConfig"]
             changes["solutionConfig"] = config
