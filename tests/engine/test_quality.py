@@ -56,3 +56,15 @@ def test_metrics_over_http_favour_personalization(env: Env, trained: dict[str, A
     key = "normalized_discounted_cumulative_gain_at_10"
     assert up_metrics[key] > pop_metrics[key]
     assert up_metrics["coverage"] > pop_metrics["coverage"]
+
+
+def test_user_history_percentiles_trim_training_users() -> None:
+    frames = generate(5000, seed=4)
+    data = TrainingData(frames["interactions"], frames["items"])
+    recipe = RECIPES["arn:aws:personalize:::recipe/aws-popularity-count"]
+    full = recipe.model({}, 1).fit(data)
+    trimmed = recipe.model({"max_user_history_length_percentile": "0.9",
+                            "min_user_history_length_percentile": "0.1"}, 1).fit(data)
+    lengths = frames["interactions"].groupby("USER_ID").size()
+    assert len(trimmed.user_ids) < len(full.user_ids)
+    assert lengths.idxmax() not in trimmed.user_index  # the heaviest user is left out

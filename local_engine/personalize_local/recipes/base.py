@@ -66,7 +66,7 @@ class Model:
 
     # Training -----------------------------------------------------------------------------------------
     def fit(self, data: TrainingData) -> Model:
-        events = data.interactions
+        events = self.trim_users(data.interactions)
         item_ids = pd.unique(events["ITEM_ID"].astype(str))
         if data.items is not None and len(data.items):
             item_ids = pd.unique(np.concatenate([item_ids, data.items["ITEM_ID"].astype(str).to_numpy()]))
@@ -98,6 +98,21 @@ class Model:
             )
         self._fit(data, rows, cols, ts)
         return self
+
+    def trim_users(self, events: pd.DataFrame) -> pd.DataFrame:
+        """min/max_user_history_length_percentile (Personalize's documented hyperparameters): leave out users
+        whose history length falls outside those percentiles (bots, one-off visitors); they are then served
+        like new users."""
+        low = hp_float(self.hyper, "min_user_history_length_percentile", 0.0)
+        high = hp_float(self.hyper, "max_user_history_length_percentile", 1.0)
+        if not (0.0 <= low < high <= 1.0):
+            raise InvalidInput("user history length percentiles must satisfy 0 <= min < max <= 1")
+        if low == 0.0 and high == 1.0:
+            return events
+        lengths = events.groupby("USER_ID")["USER_ID"].transform("size")
+        per_user = events.groupby("USER_ID").size()
+        lo, hi = per_user.quantile(low), per_user.quantile(high)
+        return events[(lengths >= lo) & (lengths <= hi)].reset_index(drop=True)
 
     def weighted_matrix(
         self, rows: np.ndarray, cols: np.ndarray, ts: np.ndarray, shape: tuple[int, int]
