@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -54,7 +55,8 @@ def airflow_db() -> Path:
 
 
 def airflow_env(stack: object, lms_db: Path, **extra: str) -> dict[str, str]:
-    env = {**os.environ, **stack.env(), "AIRFLOW_CONN_LMS_DB": f"sqlite:///{lms_db}"}  # type: ignore[attr-defined]
+    env = {**os.environ, **stack.env(),  # type: ignore[attr-defined]
+           "AIRFLOW_CONN_LMS_DB": json.dumps({"conn_type": "sqlite", "host": str(lms_db)})}
     env.update(extra)
     return env
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+from datetime import date
 from pathlib import Path
 from typing import Literal
 
@@ -73,6 +74,9 @@ class PipelineConfig(_Model):
     owner: str = "data-platform"
     tags: list[str] = Field(default_factory=list)
     schedule: str | None = "@daily"
+    start_date: date = date(2026, 1, 1)
+    retries: int = Field(2, ge=2, le=10)
+    retry_delay_seconds: int = Field(120, ge=1)
     dataset_group: str
     aws_conn_id: str = "aws_default"
     bucket: str = Field(default_factory=lambda: os.environ.get("PERSONALIZE_BUCKET", "personalize-pipeline-local"))

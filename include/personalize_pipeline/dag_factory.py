@@ -3,11 +3,11 @@ and import their heavy dependencies (pandas, GX, boto3 clients) when they run, n
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
-from airflow.sdk import DAG, Param, task
+from airflow.sdk import DAG, CronDataIntervalTimetable, Param, task
 
 from personalize_pipeline.config import ConfigError, PipelineConfig, config_files, load_config
 
@@ -17,8 +17,8 @@ DEFAULT_RETRIES = 2
 def _default_args(config: PipelineConfig) -> dict[str, Any]:
     return {
         "owner": config.owner,
-        "retries": DEFAULT_RETRIES,
-        "retry_delay": timedelta(minutes=2),
+        "retries": config.retries,
+        "retry_delay": timedelta(seconds=config.retry_delay_seconds),
         "retry_exponential_backoff": True,
     }
 
@@ -30,11 +30,18 @@ def _params(config: PipelineConfig) -> dict[str, Param]:
     }
 
 
+def _timetable(config: PipelineConfig) -> CronDataIntervalTimetable | None:
+    """Cron schedules with data intervals: each nightly or backfilled run covers [previous run, this run),
+    which is what INCREMENTAL imports need (Airflow 3's default cron timetable has zero-width intervals)."""
+    return CronDataIntervalTimetable(config.schedule, timezone="UTC") if config.schedule else None
+
+
 def build_dag(config: PipelineConfig) -> DAG:
     with DAG(
         dag_id=config.dag_id,
         description=config.description or f"Amazon Personalize pipeline for {config.dataset_group}",
-        schedule=config.schedule,
+        schedule=_timetable(config),
+        start_date=datetime.combine(config.start_date, time(), tzinfo=UTC),
         catchup=False,
         max_active_runs=1,
         tags=sorted({"personalize", *config.tags}),
