@@ -58,9 +58,22 @@ def write_s3(engine: Engine, path: str, body: bytes) -> None:
     engine.s3.put_object(Bucket=bucket, Key=key, Body=body)
 
 
-def load_dataset(engine: Engine, dataset_arn: str) -> pd.DataFrame | None:
+def load_dataset(engine: Engine, dataset_arn: str, ingestion: str = "ALL") -> pd.DataFrame | None:
+    """Rows of a dataset: BULK (imports), PUT (PutEvents) or ALL, like Personalize's ingestionMode."""
     path = engine.store.dataset_path(dataset_arn)
-    return pd.read_parquet(path) if path.exists() else None
+    frames = []
+    if ingestion in ("BULK", "ALL") and path.exists():
+        frames.append(pd.read_parquet(path))
+    live = engine.store.live_events(dataset_arn) if ingestion in ("PUT", "ALL") else []
+    if live:
+        frames.append(
+            pd.DataFrame(
+                live, columns=["USER_ID", "ITEM_ID", "TIMESTAMP", "EVENT_TYPE", "EVENT_VALUE"]
+            ).astype({"TIMESTAMP": "int64"})
+        )
+    if not frames:
+        return None
+    return frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
 
 
 def run_import(engine: Engine, job: Record, context: JobContext) -> Record:
@@ -86,7 +99,8 @@ def run_import(engine: Engine, job: Record, context: JobContext) -> Record:
 
 
 def _store_rows(engine: Engine, dataset: Record, job: Record, new: pd.DataFrame) -> None:
-    existing = load_dataset(engine, dataset["datasetArn"]) if job.get("importMode") == "INCREMENTAL" else None
+    incremental = job.get("importMode") == "INCREMENTAL"
+    existing = load_dataset(engine, dataset["datasetArn"], "BULK") if incremental else None
     if existing is not None:
         combined = pd.concat([existing, new], ignore_index=True)
         id_field = ID_FIELD.get(dataset["datasetType"])
@@ -101,9 +115,9 @@ def _store_rows(engine: Engine, dataset: Record, job: Record, new: pd.DataFrame)
 
 
 def run_export(engine: Engine, job: Record, context: JobContext) -> Record:
-    frame = load_dataset(engine, job["datasetArn"])
+    frame = load_dataset(engine, job["datasetArn"], job.get("ingestionMode") or "PUT")
     if frame is None:
-        raise InvalidInput("The dataset has no imported data to export")
+        raise InvalidInput(f"The dataset has no {job.get('ingestionMode') or 'PUT'} data to export")
     destination = job["jobOutput"]["s3DataDestination"]["path"].rstrip("/")
     name = job["jobName"]
     write_s3(engine, f"{destination}/{name}_part_00000.csv", frame.to_csv(index=False).encode())

@@ -18,8 +18,13 @@ NEG = np.float32(-np.inf)
 BLOCK = 64
 
 
-def top_k(scores: np.ndarray, k: int, exclude: sp.csr_matrix | None = None,
-          allowed: np.ndarray | None = None, in_place: bool = False) -> tuple[np.ndarray, np.ndarray]:
+def top_k(
+    scores: np.ndarray,
+    k: int,
+    exclude: sp.csr_matrix | None = None,
+    allowed: np.ndarray | None = None,
+    in_place: bool = False,
+) -> tuple[np.ndarray, np.ndarray]:
     """Row-wise top-k (descending) with optional excluded (sparse) and allowed (bool) masks.
 
     Excluded / disallowed entries get -inf (callers drop non-finite results). For wide rows this uses block
@@ -108,20 +113,47 @@ class Predictor:
         flt: CompiledFilter | None = None,
         filter_values: dict[str, str] | None = None,
         exploration: Exploration | None = None,
+        recent: dict[str, list[str]] | None = None,
     ) -> list[tuple[list[str], list[float]]]:
+        """Top-n items per user. `recent` maps users to items they interacted with since training (PutEvents):
+        those users are re-scored from their extended history (fold-in, no retraining)."""
         if not self.model.supports_users:
             raise InvalidInput(f"Recipe {self.model.recipe} needs an itemId, not a userId")
         rows = self.user_rows(user_ids)
         scores = self.user_scores(rows)
+        seen = self.seen(rows)
+        fresh = [j for j, user in enumerate(user_ids) if recent and recent.get(user)]
+        if fresh and recent:
+            extended = self.extended_histories(rows[fresh], [recent[user_ids[j]] for j in fresh])
+            scores[fresh] = self.model.score_histories(extended)
+            extra = sp.lil_matrix(seen.shape, dtype=np.float32)
+            for j, history in zip(fresh, extended, strict=True):
+                extra[j, history.indices] = 1.0
+            seen = (seen + extra.tocsr()).tocsr()
         allowed = flt.allowed(self.model, rows, filter_values or {}) if flt else None
-        idx, vals = top_k(scores, n, exclude=self.seen(rows), allowed=allowed, in_place=True)
+        idx, vals = top_k(scores, n, exclude=seen, allowed=allowed, in_place=True)
         results = [self._pack(i, v) for i, v in zip(idx, vals, strict=True)]
         if exploration and exploration.weight > 0 and self.model.recipe in EXPLORING_RECIPES:
             results = [
-                self._explore(user_ids[j], res, n, exploration, allowed[j] if allowed is not None else None)
+                self._explore(
+                    user_ids[j], res, n, exploration, allowed[j] if allowed is not None else None, seen[j].indices
+                )
                 for j, res in enumerate(results)
             ]
         return results
+
+    def extended_histories(self, rows: np.ndarray, new_items: list[list[str]]) -> sp.csr_matrix:
+        """Training history (for known users) plus new events at full weight; unknown items are skipped."""
+        model = self.model
+        lines = []
+        for row, items in zip(rows, new_items, strict=True):
+            line = model.history[row].tolil() if row >= 0 else sp.lil_matrix((1, len(model.item_ids)))
+            for item in items:
+                col = model.item_index.get(item)
+                if col is not None:
+                    line[0, col] = max(float(line[0, col]), 1.0)
+            lines.append(line.tocsr())
+        return sp.csr_matrix(sp.vstack(lines, format="csr"), dtype=np.float32)
 
     def recommend_items(
         self,
@@ -198,6 +230,7 @@ class Predictor:
         n: int,
         exploration: Exploration,
         allowed: np.ndarray | None,
+        seen: np.ndarray,
     ) -> tuple[list[str], list[float]]:
         """Swap a share of slots (weight/3 of the list) for new or never-interacted items.
 
@@ -210,6 +243,7 @@ class Predictor:
         fresh = (model.item_age_days <= exploration.age_cutoff_days) | ~model.has_interactions
         if allowed is not None:
             fresh &= allowed
+        fresh[seen] = False  # never "explore" something the user already interacted with
         candidates = np.flatnonzero(fresh)
         chosen_set = set(items)
         candidates = np.array([c for c in candidates if str(model.item_ids[c]) not in chosen_set], dtype=int)

@@ -9,6 +9,7 @@ from typing import Any
 from . import protocol
 from .engine import ACTIVE, Engine
 from .errors import InvalidInput, NotFound
+from .events import EventIngest
 from .filters import CompiledFilter
 from .predict import Exploration
 from .recipes import RECIPES
@@ -17,8 +18,9 @@ Record = dict[str, Any]
 
 
 class Runtime:
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, events: EventIngest) -> None:
         self.engine = engine
+        self.events = events
         self._filters: dict[str, CompiledFilter] = {}
         self._lock = threading.Lock()
 
@@ -33,7 +35,7 @@ class Runtime:
             raise InvalidInput(f"{op_name} is not supported by personalize-local")
         return protocol.output_for(op, handler(params))
 
-    def _campaign(self, params: Record) -> tuple[Record, str]:
+    def _campaign(self, params: Record) -> tuple[Record, Record]:
         if params.get("recommenderArn"):
             raise InvalidInput(
                 "Domain recommenders are not supported by personalize-local; use a campaignArn"
@@ -47,7 +49,7 @@ class Runtime:
         if campaign.get("status") != ACTIVE:
             raise InvalidInput(f"Campaign {arn} is {campaign.get('status')}, not ACTIVE")
         version = self.engine.store.require(campaign["solutionVersionArn"], "SolutionVersion")
-        return campaign, RECIPES[version["recipeArn"]].recipe_type
+        return campaign, version
 
     def _filter(self, params: Record) -> CompiledFilter | None:
         arn = params.get("filterArn")
@@ -67,7 +69,8 @@ class Runtime:
         return cached
 
     def get_recommendations(self, params: Record) -> Record:
-        campaign, recipe_type = self._campaign(params)
+        campaign, version = self._campaign(params)
+        recipe_type = RECIPES[version["recipeArn"]].recipe_type
         predictor = self.engine.predictor(campaign["solutionVersionArn"])
         n = int(params.get("numResults") or 25)
         if not 1 <= n <= 500:
@@ -88,7 +91,9 @@ class Runtime:
             exploration = Exploration.from_config(
                 (campaign.get("campaignConfig") or {}).get("itemExplorationConfig")
             )
-            items, scores = predictor.recommend_users([params["userId"]], n, flt, values, exploration)[0]
+            user = params["userId"]
+            recent = {user: self.events.recent_items(version, user)}
+            items, scores = predictor.recommend_users([user], n, flt, values, exploration, recent)[0]
         else:
             raise InvalidInput(f"GetRecommendations is not available for recipe type {recipe_type}")
         return {
@@ -97,8 +102,8 @@ class Runtime:
         }
 
     def get_personalized_ranking(self, params: Record) -> Record:
-        campaign, recipe_type = self._campaign(params)
-        if recipe_type != "PERSONALIZED_RANKING":
+        campaign, version = self._campaign(params)
+        if RECIPES[version["recipeArn"]].recipe_type != "PERSONALIZED_RANKING":
             raise InvalidInput("GetPersonalizedRanking needs a campaign of a personalized-ranking recipe")
         predictor = self.engine.predictor(campaign["solutionVersionArn"])
         ranked = predictor.rank(

@@ -17,6 +17,7 @@ from starlette.routing import Route
 from .config import Config
 from .engine import Engine
 from .errors import InvalidInput, ServiceError
+from .events import EventIngest
 from .faults import FaultInjector
 from .resources import Operations
 from .runtime import Runtime
@@ -49,7 +50,8 @@ async def _body(request: Request) -> dict[str, Any]:
 def create_app(config: Config) -> Starlette:
     engine = Engine(config)
     operations = Operations(engine)
-    runtime = Runtime(engine)
+    events = EventIngest(engine)
+    runtime = Runtime(engine, events)
     faults = FaultInjector(config)
 
     async def serve(
@@ -83,6 +85,9 @@ def create_app(config: Config) -> Starlette:
 
         return handler
 
+    async def events_route(request: Request) -> Response:
+        return await serve(request, "application/json", lambda params: events.call("PutEvents", params))
+
     async def health(request: Request) -> Response:
         return JSONResponse({"status": "ok"})
 
@@ -98,6 +103,7 @@ def create_app(config: Config) -> Starlette:
             Route("/recommendations", runtime_route("GetRecommendations"), methods=["POST"]),
             Route("/personalize-ranking", runtime_route("GetPersonalizedRanking"), methods=["POST"]),
             Route("/action-recommendations", runtime_route("GetActionRecommendations"), methods=["POST"]),
+            Route("/events", events_route, methods=["POST"]),
             Route("/health", health, methods=["GET"]),
         ],
         lifespan=lifespan,

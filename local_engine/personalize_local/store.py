@@ -36,6 +36,17 @@ CREATE TABLE IF NOT EXISTS tags (
     value TEXT NOT NULL,
     PRIMARY KEY (arn, key)
 );
+CREATE TABLE IF NOT EXISTS live_events (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    dataset_arn TEXT NOT NULL,
+    user_id TEXT NOT NULL,
+    item_id TEXT NOT NULL,
+    ts REAL NOT NULL,
+    event_type TEXT,
+    event_value REAL,
+    received REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS live_events_user ON live_events(dataset_arn, user_id, received);
 """
 
 
@@ -156,6 +167,36 @@ class Store:
                 "SELECT key, value FROM tags WHERE arn=? ORDER BY key", (arn,)
             ).fetchall()
         return {str(k): str(v) for k, v in rows}
+
+    # Events recorded with PutEvents (kept apart from bulk imports, as Personalize's ingestionMode PUT) ----
+    def add_events(
+        self, dataset_arn: str, rows: list[tuple[str, str, float, str | None, float | None]]
+    ) -> None:
+        now = time.time()
+        with self.transaction() as conn:
+            conn.executemany(
+                "INSERT INTO live_events(dataset_arn, user_id, item_id, ts, event_type, event_value, "
+                "received) VALUES (?,?,?,?,?,?,?)",
+                [(dataset_arn, *row, now) for row in rows],
+            )
+
+    def recent_items(self, dataset_arn: str, user_id: str, received_after: float) -> list[str]:
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT item_id FROM live_events WHERE dataset_arn=? AND user_id=? AND received>? "
+                "ORDER BY seq",
+                (dataset_arn, user_id, received_after),
+            ).fetchall()
+        return [str(r[0]) for r in rows]
+
+    def live_events(self, dataset_arn: str) -> list[tuple[str, str, float, str | None, float | None]]:
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT user_id, item_id, ts, event_type, event_value FROM live_events WHERE dataset_arn=? "
+                "ORDER BY seq",
+                (dataset_arn,),
+            ).fetchall()
+        return [tuple(r) for r in rows]
 
     # Files ----------------------------------------------------------------------------------------------
     def dataset_path(self, dataset_arn: str) -> Path:

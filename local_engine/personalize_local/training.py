@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 
 def run_training(engine: Engine, version: dict[str, Any], context: JobContext) -> dict[str, Any]:
     started = time.monotonic()
+    snapshot = time.time()  # PutEvents received after this are applied at serving time, not trained on
     solution = engine.store.require(version["solutionArn"], "Solution")
     reason = training_fault(engine.config, solution["name"])
     if reason:
@@ -43,6 +44,7 @@ def run_training(engine: Engine, version: dict[str, Any], context: JobContext) -
     return {
         "_metrics": metrics,
         "_dataTime": data_time,
+        "_trainedAt": snapshot,
         "trainingHours": round((time.monotonic() - started) / 3600.0, 6),
         "tunedHPOParams": {"algorithmHyperParameters": hyper} if version.get("performHPO") else None,
     }

@@ -28,6 +28,7 @@ def test_import_full_incremental_and_export(env: Env, frames: dict[str, pd.DataF
         jobName=env.name("export"),
         datasetArn=items,
         roleArn=env.role,
+        ingestionMode="BULK",
         jobOutput={"s3DataDestination": {"path": f"s3://{env.bucket}/exports/"}},
     )["datasetExportJobArn"]
     done = wait_for(lambda: p.describe_dataset_export_job(datasetExportJobArn=export)["datasetExportJob"])

@@ -1,0 +1,77 @@
+"""personalize-events PutEvents: record interactions through an event tracker.
+
+Events land in the tracker's INTERACTIONS dataset (as ingestionMode PUT data, so they are used by the next
+training and by PUT/ALL exports) and are applied at once to that user's recommendations: deployed models
+fold the new items into the user's history without retraining, as Personalize does for real-time events.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from . import protocol
+from .engine import ACTIVE, Engine
+from .errors import InvalidInput, NotFound
+
+EVENTS_SERVICE = "personalize-events"
+Record = dict[str, Any]
+
+
+class EventIngest:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def call(self, op_name: str, params: Record) -> Record:
+        op = protocol.operation(op_name, EVENTS_SERVICE)
+        protocol.validate_input(op, params)
+        if op_name != "PutEvents":
+            raise InvalidInput(f"{op_name} is not supported by personalize-local")
+        return self.put_events(params)
+
+    def interactions_dataset(self, group_arn: str) -> Record | None:
+        for dataset in self.engine.store.records("Dataset", group_arn):
+            if dataset["datasetType"] == "INTERACTIONS":
+                return dataset
+        return None
+
+    def put_events(self, params: Record) -> Record:
+        store = self.engine.store
+        tracker = next(
+            (t for t in store.records("EventTracker") if t["trackingId"] == params["trackingId"]), None
+        )
+        if tracker is None or tracker.get("status") != ACTIVE:
+            raise NotFound(f"No active event tracker with trackingId {params['trackingId']}")
+        dataset = self.interactions_dataset(tracker["datasetGroupArn"])
+        if dataset is None:
+            raise InvalidInput("The event tracker's dataset group has no INTERACTIONS dataset")
+        # Anonymous visitors are keyed by session, as Personalize does until a userId is known.
+        user = str(params.get("userId") or params["sessionId"])
+        rows: list[tuple[str, str, float, str | None, float | None]] = []
+        for event in params["eventList"]:
+            if not event.get("itemId"):
+                raise InvalidInput("Each event needs an itemId for an INTERACTIONS dataset")
+            sent_at = event["sentAt"]
+            if not isinstance(sent_at, int | float):
+                raise InvalidInput("sentAt must be epoch seconds")
+            value = event.get("eventValue")
+            rows.append(
+                (
+                    user,
+                    str(event["itemId"]),
+                    float(sent_at),
+                    event.get("eventType"),
+                    None if value is None else float(value),
+                )
+            )
+        store.add_events(dataset["datasetArn"], rows)
+        store.update(dataset["datasetArn"], {"_dataTime": time.time()})
+        return {}
+
+    def recent_items(self, solution_version: Record, user_id: str) -> list[str]:
+        """Items the user interacted with through PutEvents after the version's data was snapshotted."""
+        dataset = self.interactions_dataset(solution_version["datasetGroupArn"])
+        if dataset is None:
+            return []
+        since = float(solution_version.get("_trainedAt") or solution_version["creationDateTime"])
+        return self.engine.store.recent_items(dataset["datasetArn"], user_id, since)
