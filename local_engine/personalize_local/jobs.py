@@ -63,6 +63,7 @@ class JobRunner:
             "DatasetImportJob": data.run_import,
             "DatasetExportJob": data.run_export,
             "SolutionVersion": training.run_training,
+            "Recommender": training.run_recommender,
             "BatchInferenceJob": batch.run_batch_inference,
             "BatchSegmentJob": batch.run_batch_segment,
         }

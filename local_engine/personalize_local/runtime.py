@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 from . import protocol
@@ -15,6 +16,14 @@ from .predict import Exploration
 from .recipes import RECIPES
 
 Record = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Target:
+    model_arn: str  # solution version (campaigns) or recommender whose model answers
+    record: Record  # the solution version or recommender: data group and training time for PutEvents
+    recipe_type: str
+    exploration: dict[str, str] | None
 
 
 class Runtime:
@@ -35,21 +44,38 @@ class Runtime:
             raise InvalidInput(f"{op_name} is not supported by personalize-local")
         return protocol.output_for(op, handler(params))
 
-    def _campaign(self, params: Record) -> tuple[Record, Record]:
+    def _target(self, params: Record) -> Target:
+        """The campaign or recommender a request addresses, checked to be ACTIVE."""
+        store = self.engine.store
         if params.get("recommenderArn"):
-            raise InvalidInput(
-                "Domain recommenders are not supported by personalize-local; use a campaignArn"
+            recommender = store.get(params["recommenderArn"], "Recommender")
+            if recommender is None:
+                raise NotFound(f"Could not find resource of type recommender with ARN: {params['recommenderArn']}")
+            if recommender.get("status") != ACTIVE:
+                raise InvalidInput(f"Recommender {recommender['recommenderArn']} is {recommender['status']}")
+            config = recommender.get("recommenderConfig") or {}
+            return Target(
+                recommender["recommenderArn"],
+                recommender,
+                RECIPES[recommender["recipeArn"]].recipe_type,
+                config.get("itemExplorationConfig"),
             )
         arn = params.get("campaignArn")
         if not arn:
-            raise InvalidInput("campaignArn is required")
-        campaign = self.engine.store.get(arn, "Campaign")
+            raise InvalidInput("campaignArn or recommenderArn is required")
+        campaign = store.get(arn, "Campaign")
         if campaign is None:
             raise NotFound(f"Could not find resource of type campaign with ARN: {arn}")
         if campaign.get("status") != ACTIVE:
             raise InvalidInput(f"Campaign {arn} is {campaign.get('status')}, not ACTIVE")
-        version = self.engine.store.require(campaign["solutionVersionArn"], "SolutionVersion")
-        return campaign, version
+        version = store.require(campaign["solutionVersionArn"], "SolutionVersion")
+        config = campaign.get("campaignConfig") or {}
+        return Target(
+            campaign["solutionVersionArn"],
+            version,
+            RECIPES[version["recipeArn"]].recipe_type,
+            config.get("itemExplorationConfig"),
+        )
 
     def _filter(self, params: Record) -> CompiledFilter | None:
         arn = params.get("filterArn")
@@ -69,9 +95,9 @@ class Runtime:
         return cached
 
     def get_recommendations(self, params: Record) -> Record:
-        campaign, version = self._campaign(params)
-        recipe_type = RECIPES[version["recipeArn"]].recipe_type
-        predictor = self.engine.predictor(campaign["solutionVersionArn"])
+        target = self._target(params)
+        recipe_type = target.recipe_type
+        predictor = self.engine.predictor(target.model_arn)
         n = int(params.get("numResults") or 25)
         if not 1 <= n <= 500:
             raise InvalidInput("numResults must be between 1 and 500")
@@ -79,20 +105,14 @@ class Runtime:
         values = params.get("filterValues") or {}
         if recipe_type == "RELATED_ITEMS":
             if not params.get("itemId"):
-                raise InvalidInput(
-                    f"Campaign {campaign['campaignArn']} uses a related-items recipe: itemId required"
-                )
-            items, scores = predictor.recommend_items(
-                [params["itemId"]], n, flt, values, params.get("userId")
-            )[0]
+                raise InvalidInput("This campaign or recommender serves related items: itemId required")
+            items, scores = predictor.recommend_items([params["itemId"]], n, flt, values, params.get("userId"))[0]
         elif recipe_type == "USER_PERSONALIZATION":
             if not params.get("userId"):
-                raise InvalidInput(f"Campaign {campaign['campaignArn']} needs a userId")
-            exploration = Exploration.from_config(
-                (campaign.get("campaignConfig") or {}).get("itemExplorationConfig")
-            )
+                raise InvalidInput("This campaign or recommender recommends for users: userId required")
+            exploration = Exploration.from_config(target.exploration)
             user = params["userId"]
-            recent = {user: self.events.recent_items(version, user)}
+            recent = {user: self.events.recent_items(target.record, user)}
             items, scores = predictor.recommend_users([user], n, flt, values, exploration, recent)[0]
         else:
             raise InvalidInput(f"GetRecommendations is not available for recipe type {recipe_type}")
@@ -102,10 +122,10 @@ class Runtime:
         }
 
     def get_personalized_ranking(self, params: Record) -> Record:
-        campaign, version = self._campaign(params)
-        if RECIPES[version["recipeArn"]].recipe_type != "PERSONALIZED_RANKING":
+        target = self._target(params)
+        if target.recipe_type != "PERSONALIZED_RANKING":
             raise InvalidInput("GetPersonalizedRanking needs a campaign of a personalized-ranking recipe")
-        predictor = self.engine.predictor(campaign["solutionVersionArn"])
+        predictor = self.engine.predictor(target.model_arn)
         ranked = predictor.rank(
             params["userId"],
             list(params["inputList"]),
@@ -113,8 +133,6 @@ class Runtime:
             params.get("filterValues") or {},
         )
         return {
-            "personalizedRanking": [
-                {"itemId": i, **({"score": s} if s is not None else {})} for i, s in ranked
-            ],
+            "personalizedRanking": [{"itemId": i, **({"score": s} if s is not None else {})} for i, s in ranked],
             "recommendationId": f"RID-{uuid.uuid4()}",
         }

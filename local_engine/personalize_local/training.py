@@ -16,23 +16,24 @@ if TYPE_CHECKING:
     from .jobs import JobContext
 
 
-def run_training(engine: Engine, version: dict[str, Any], context: JobContext) -> dict[str, Any]:
+def train(engine: Engine, model_arn: str, name: str, record: dict[str, Any], context: JobContext) -> dict[str, Any]:
+    """Train `record["recipeArn"]` on the dataset group's data, store the model under `model_arn`.
+
+    Returns metrics and bookkeeping shared by solution versions and recommenders.
+    """
     started = time.monotonic()
     snapshot = time.time()  # PutEvents received after this are applied at serving time, not trained on
-    solution = engine.store.require(version["solutionArn"], "Solution")
-    reason = training_fault(engine.config, solution["name"])
+    reason = training_fault(engine.config, name)
     if reason:
         raise InvalidInput(reason)
-    config = version.get("solutionConfig") or {}
+    config = record.get("solutionConfig") or {}
     data_time = max(
-        (float(d.get("_dataTime", 0)) for d in engine.store.records("Dataset", version["datasetGroupArn"])),
+        (float(d.get("_dataTime", 0)) for d in engine.store.records("Dataset", record["datasetGroupArn"])),
         default=0.0,
     )
-    data = training_data(
-        engine, version["datasetGroupArn"], version.get("eventType"), config.get("eventValueThreshold")
-    )
+    data = training_data(engine, record["datasetGroupArn"], record.get("eventType"), config.get("eventValueThreshold"))
     check_minimums(data)
-    recipe = RECIPES[version["recipeArn"]]
+    recipe = RECIPES[record["recipeArn"]]
     hyper = {str(k): str(v) for k, v in (config.get("algorithmHyperParameters") or {}).items()}
     seed = engine.config.seed
     context.check()
@@ -40,11 +41,28 @@ def run_training(engine: Engine, version: dict[str, Any], context: JobContext) -
     context.check()
     model = recipe.model(hyper, seed).fit(data)
     context.check()
-    engine.save_model(version["solutionVersionArn"], model)
+    engine.save_model(model_arn, model)
     return {
-        "_metrics": metrics,
+        "metrics": metrics,
+        "hyper": hyper,
         "_dataTime": data_time,
         "_trainedAt": snapshot,
-        "trainingHours": round((time.monotonic() - started) / 3600.0, 6),
-        "tunedHPOParams": {"algorithmHyperParameters": hyper} if version.get("performHPO") else None,
+        "hours": round((time.monotonic() - started) / 3600.0, 6),
     }
+
+
+def run_training(engine: Engine, version: dict[str, Any], context: JobContext) -> dict[str, Any]:
+    solution = engine.store.require(version["solutionArn"], "Solution")
+    result = train(engine, version["solutionVersionArn"], solution["name"], version, context)
+    return {
+        "_metrics": result["metrics"],
+        "_dataTime": result["_dataTime"],
+        "_trainedAt": result["_trainedAt"],
+        "trainingHours": result["hours"],
+        "tunedHPOParams": {"algorithmHyperParameters": result["hyper"]} if version.get("performHPO") else None,
+    }
+
+
+def run_recommender(engine: Engine, recommender: dict[str, Any], context: JobContext) -> dict[str, Any]:
+    result = train(engine, recommender["recommenderArn"], recommender["name"], recommender, context)
+    return {"modelMetrics": result["metrics"], "_dataTime": result["_dataTime"], "_trainedAt": result["_trainedAt"]}

@@ -35,6 +35,7 @@ class Recipe:
     recipe_type: str
     model: type[Model]
     description: str
+    domain: str | None = None  # VIDEO_ON_DEMAND / ECOMMERCE use cases serve recommenders, not solutions
 
     @property
     def arn(self) -> str:
@@ -100,5 +101,24 @@ RECIPES: dict[str, Recipe] = {
     ]
 }
 DEFAULT_RECIPE = RECIPE_ARN_PREFIX + "aws-user-personalization"
+
+# Domain use cases (recommenders) reuse the custom recipes' models.
+_DOMAIN_USE_CASES = [
+    ("VIDEO_ON_DEMAND", "aws-vod-top-picks", "aws-user-personalization"),
+    ("VIDEO_ON_DEMAND", "aws-vod-most-popular", "aws-popularity-count"),
+    ("VIDEO_ON_DEMAND", "aws-vod-trending-now", "aws-trending-now"),
+    ("VIDEO_ON_DEMAND", "aws-vod-because-you-watched-x", "aws-sims"),
+    ("VIDEO_ON_DEMAND", "aws-vod-more-like-x", "aws-similar-items"),
+    ("ECOMMERCE", "aws-ecomm-recommended-for-you", "aws-user-personalization"),
+    ("ECOMMERCE", "aws-ecomm-popular-items-by-views", "aws-popularity-count"),
+    ("ECOMMERCE", "aws-ecomm-popular-items-by-purchases", "aws-popularity-count"),
+    ("ECOMMERCE", "aws-ecomm-customers-who-viewed-x-also-viewed", "aws-sims"),
+    ("ECOMMERCE", "aws-ecomm-frequently-bought-together", "aws-sims"),
+]
+for _domain, _name, _base in _DOMAIN_USE_CASES:
+    _custom = RECIPES[RECIPE_ARN_PREFIX + _base]
+    RECIPES[RECIPE_ARN_PREFIX + _name] = Recipe(
+        _name, _custom.recipe_type, _custom.model, f"{_domain} use case served by {_base}.", _domain
+    )
 
 __all__ = ["DEFAULT_RECIPE", "RECIPES", "Model", "Recipe", "TrainingData"]

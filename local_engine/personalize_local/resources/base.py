@@ -26,9 +26,7 @@ class ResourceBase:
         return record
 
     def _group_data_time(self, group_arn: str) -> float:
-        return max(
-            (float(d.get("_dataTime", 0)) for d in self.store.records("Dataset", group_arn)), default=0.0
-        )
+        return max((float(d.get("_dataTime", 0)) for d in self.store.records("Dataset", group_arn)), default=0.0)
 
     def _latest_version(self, solution_arn: str) -> Record | None:
         versions = self.store.records("SolutionVersion", solution_arn)

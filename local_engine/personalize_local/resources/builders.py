@@ -59,9 +59,7 @@ class CreateHooks(ResourceBase):
             raise InvalidInput("dataSource.dataLocation must be an s3:// path")
         running = [j for j in self.store.records("DatasetImportJob") if j["status"] in UNFINISHED]
         if len(running) >= engine.config.max_concurrent_imports:
-            raise LimitExceeded(
-                f"At most {engine.config.max_concurrent_imports} dataset import jobs can run at once"
-            )
+            raise LimitExceeded(f"At most {engine.config.max_concurrent_imports} dataset import jobs can run at once")
         return {
             "jobName": p["jobName"],
             "datasetImportJobArn": arn,
@@ -94,6 +92,8 @@ class CreateHooks(ResourceBase):
             raise InvalidInput("performAutoML is not supported; choose a recipeArn")
         if recipe_arn not in RECIPES:
             raise NotFound(f"Recipe {recipe_arn} does not exist")
+        if RECIPES[recipe_arn].domain:
+            raise InvalidInput(f"{recipe_arn} is a domain use case: create a recommender, not a solution")
         config = dict(p.get("solutionConfig") or {})
         threshold = config.get("eventValueThreshold")
         if threshold is not None:
@@ -126,26 +126,16 @@ class CreateHooks(ResourceBase):
             raise InUse(f"Solution {solution['solutionArn']} already has a solution version in progress")
         training = [v for v in self.store.records("SolutionVersion") if v["status"] in UNFINISHED]
         if len(training) >= engine.config.max_concurrent_trainings:
-            raise LimitExceeded(
-                f"At most {engine.config.max_concurrent_trainings} solution versions can train at once"
-            )
+            raise LimitExceeded(f"At most {engine.config.max_concurrent_trainings} solution versions can train at once")
         base = None
         if mode == "UPDATE":
-            full = [
-                v
-                for v in versions
-                if v["status"] == ACTIVE and v.get("trainingMode") in ("FULL", "AUTOTRAIN")
-            ]
+            full = [v for v in versions if v["status"] == ACTIVE and v.get("trainingMode") in ("FULL", "AUTOTRAIN")]
             if not full:
-                raise InvalidInput(
-                    "trainingMode UPDATE requires an ACTIVE solution version trained with FULL"
-                )
+                raise InvalidInput("trainingMode UPDATE requires an ACTIVE solution version trained with FULL")
             base = full[0]
             newest = self._group_data_time(solution["datasetGroupArn"])
             if newest <= float(base.get("_dataTime", 0)):
-                raise InvalidInput(
-                    "trainingMode UPDATE requires new data imported since the last FULL training"
-                )
+                raise InvalidInput("trainingMode UPDATE requires new data imported since the last FULL training")
         version_id = uuid.uuid4().hex[:8]
         arn = engine.arn("solution", solution["name"], version_id)
         record = {
@@ -275,3 +265,25 @@ class CreateHooks(ResourceBase):
         }, group["datasetGroupArn"]
 
     # Special operations -------------------------------------------------------------------------------
+
+    def _new_recommender(self, engine: Engine, p: Params) -> tuple[Record, str | None]:
+        group = self._require(p["datasetGroupArn"], "DatasetGroup")
+        recipe = RECIPES.get(p["recipeArn"])
+        if recipe is None:
+            raise NotFound(f"Recipe {p['recipeArn']} does not exist")
+        if not group.get("domain") or recipe.domain != group["domain"]:
+            raise InvalidInput(
+                f"Recommenders need a domain dataset group and a use case of that domain; dataset group domain "
+                f"is {group.get('domain')}, recipe domain is {recipe.domain}"
+            )
+        arn = engine.arn("recommender", p["name"])
+        self._unique("Recommender", arn, p["name"])
+        config = dict(p.get("recommenderConfig") or {})
+        config["itemExplorationConfig"] = campaign_config(config)["itemExplorationConfig"]
+        return {
+            "name": p["name"],
+            "recommenderArn": arn,
+            "datasetGroupArn": group["datasetGroupArn"],
+            "recipeArn": recipe.arn,
+            "recommenderConfig": config,
+        }, group["datasetGroupArn"]

@@ -44,12 +44,12 @@ class CatalogOps(ResourceBase):
             "recipeType": recipe.recipe_type,
             "creationDateTime": 1543622400.0,
             "lastUpdatedDateTime": 1543622400.0,
+            "domain": recipe.domain,
         }
 
     def list_recipes(self, p: Params) -> Record:
-        if p.get("domain"):
-            return {"recipes": []}  # domain recommenders' recipes are not provided
-        records = [self._recipe_record(arn) for arn in RECIPES]
+        # Without a domain filter only custom recipes are listed; with one, that domain's use cases.
+        records = [self._recipe_record(arn) for arn, r in RECIPES.items() if r.domain == p.get("domain")]
         start = decode_token(p.get("nextToken"))
         size = int(p.get("maxResults") or 100)
         result: Record = {"recipes": records[start : start + size]}

@@ -36,6 +36,7 @@ KINDS: dict[str, Kind] = {
                 ("Solution", "datasetGroupArn"),
                 ("Filter", "datasetGroupArn"),
                 ("EventTracker", "datasetGroupArn"),
+                ("Recommender", "datasetGroupArn"),
             ),
         ),
         Kind("Schema", "schemaArn", "schema", asynchronous=False, dependents=(("Dataset", "schemaArn"),)),
@@ -60,6 +61,7 @@ KINDS: dict[str, Kind] = {
         Kind("BatchSegmentJob", "batchSegmentJobArn", "batch-segment-job", list_parent="solutionVersionArn"),
         Kind("Filter", "filterArn", "filter", list_parent="datasetGroupArn"),
         Kind("EventTracker", "eventTrackerArn", "event-tracker", list_parent="datasetGroupArn"),
+        Kind("Recommender", "recommenderArn", "recommender", list_parent="datasetGroupArn"),
     ]
 }
 
@@ -97,10 +99,7 @@ def campaign_config(config: Record | None) -> Record:
         if not 0.0 <= float(weight) <= 1.0 or float(cutoff) <= 0:
             raise ValueError
     except ValueError as exc:
-        raise InvalidInput(
-            "explorationWeight must be within [0, 1] and explorationItemAgeCutOff > 0"
-        ) from exc
+        raise InvalidInput("explorationWeight must be within [0, 1] and explorationItemAgeCutOff > 0") from exc
     exploration.update({"explorationWeight": str(weight), "explorationItemAgeCutOff": str(cutoff)})
     config["itemExplorationConfig"] = exploration
     return config
-

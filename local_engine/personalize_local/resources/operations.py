@@ -34,9 +34,13 @@ class Operations(CreateHooks, UpdateOps, CatalogOps):
             "BatchSegmentJob": self._new_batch_segment,
             "Filter": self._new_filter,
             "EventTracker": self._new_event_tracker,
+            "Recommender": self._new_recommender,
         }
         self.special: dict[str, Callable[[Params], Record]] = {
             "UpdateCampaign": self.update_campaign,
+            "UpdateRecommender": self.update_recommender,
+            "StartRecommender": self.start_recommender,
+            "StopRecommender": self.stop_recommender,
             "UpdateSolution": self.update_solution,
             "UpdateDataset": self.update_dataset,
             "StopSolutionVersionCreation": self.stop_solution_version,
@@ -120,6 +124,8 @@ class Operations(CreateHooks, UpdateOps, CatalogOps):
                 self.store.delete(version["solutionVersionArn"])
         if record.get("status") in (PENDING, IN_PROGRESS):  # Personalize refuses deletes mid-creation
             raise InUse(f"Cannot delete {arn} while it is {record['status']}")
+        if kind.key == "Recommender":
+            self.engine.forget_model(arn)
         self.store.delete(arn)
         return {}
 

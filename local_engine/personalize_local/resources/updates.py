@@ -11,6 +11,8 @@ from ..schemas import check_for_dataset_type, parse_schema
 from .base import ResourceBase
 from .kinds import Params, Record, campaign_config
 
+INACTIVE = "INACTIVE"
+
 
 class UpdateOps(ResourceBase):
     def update_campaign(self, p: Params) -> Record:
@@ -83,9 +85,7 @@ class UpdateOps(ResourceBase):
     def stop_solution_version(self, p: Params) -> Record:
         version = self._require(p["solutionVersionArn"], "SolutionVersion")
         if version["status"] not in (PENDING, IN_PROGRESS):
-            raise InUse(
-                f"Solution version is {version['status']}; only pending or in-progress training can stop"
-            )
+            raise InUse(f"Solution version is {version['status']}; only pending or in-progress training can stop")
         self.store.update(p["solutionVersionArn"], {"status": STOPPING})
         self.engine.jobs.cancel(p["solutionVersionArn"])
         return {}
@@ -95,3 +95,29 @@ class UpdateOps(ResourceBase):
         if version["status"] != ACTIVE:
             raise InUse(f"Solution version is {version['status']}; metrics exist once it is ACTIVE")
         return {"solutionVersionArn": version["solutionVersionArn"], "metrics": version.get("_metrics", {})}
+
+    def update_recommender(self, p: Params) -> Record:
+        recommender = self._require(p["recommenderArn"], "Recommender")
+        if recommender["status"] not in (ACTIVE, INACTIVE):
+            raise InUse(f"Recommender {p['recommenderArn']} is {recommender['status']}")
+        config = {**(recommender.get("recommenderConfig") or {}), **p["recommenderConfig"]}
+        config["itemExplorationConfig"] = campaign_config(config)["itemExplorationConfig"]
+        now = time.time()
+        update = {"recommenderConfig": config, "status": ACTIVE, "creationDateTime": now, "lastUpdatedDateTime": now}
+        self.store.update(p["recommenderArn"], {"recommenderConfig": config, "latestRecommenderUpdate": update})
+        return {"recommenderArn": p["recommenderArn"]}
+
+    def stop_recommender(self, p: Params) -> Record:
+        """Stopping only pauses serving (and, in AWS, billing); the trained model is kept."""
+        recommender = self._require(p["recommenderArn"], "Recommender")
+        if recommender["status"] != ACTIVE:
+            raise InUse(f"Only an ACTIVE recommender can be stopped; it is {recommender['status']}")
+        self.store.update(p["recommenderArn"], {"status": INACTIVE})
+        return {"recommenderArn": p["recommenderArn"]}
+
+    def start_recommender(self, p: Params) -> Record:
+        recommender = self._require(p["recommenderArn"], "Recommender")
+        if recommender["status"] != INACTIVE:
+            raise InUse(f"Only an INACTIVE recommender can be started; it is {recommender['status']}")
+        self.store.update(p["recommenderArn"], {"status": ACTIVE})
+        return {"recommenderArn": p["recommenderArn"]}
