@@ -66,27 +66,32 @@ def run_batch_inference(engine: Engine, job: Record, context: JobContext) -> Rec
     for key in s3_objects(engine, source, (".json", ".jsonl", ".txt", ".json.out", "")):
         lines = _lines(read_s3(engine, bucket, key))
         results: list[Record | None] = [None] * len(lines)
-        user_lines: list[int] = []
+        # User lines grouped by their filterValues (batch inputs carry placeholder values per line), so each
+        # group is scored in vectorised chunks.
+        user_groups: dict[str, list[int]] = {}
         for i, (value, error) in enumerate(lines):
             if error is None:
                 error = _line_error(value, recipe_type)
             if error is not None:
                 results[i] = {"input": value, "output": None, "error": error}
             elif recipe_type == "USER_PERSONALIZATION":
-                user_lines.append(i)
+                values_key = json.dumps(value.get("filterValues") or {}, sort_keys=True)
+                user_groups.setdefault(values_key, []).append(i)
             else:
                 results[i] = _single(predictor, value, recipe_type, n, flt)
-        for start in range(0, len(user_lines), CHUNK):
-            context.check()
-            chunk = user_lines[start : start + CHUNK]
-            users = [str(lines[i][0]["userId"]) for i in chunk]
-            recs = predictor.recommend_users(users, n, flt, {}, exploration)
-            for i, (items, scores) in zip(chunk, recs, strict=True):
-                results[i] = {
-                    "input": lines[i][0],
-                    "output": {"recommendedItems": items, "scores": scores},
-                    "error": None,
-                }
+        for values_key, user_lines in user_groups.items():
+            filter_values = {str(k): str(v) for k, v in json.loads(values_key).items()}
+            for start in range(0, len(user_lines), CHUNK):
+                context.check()
+                chunk = user_lines[start : start + CHUNK]
+                users = [str(lines[i][0]["userId"]) for i in chunk]
+                recs = predictor.recommend_users(users, n, flt, filter_values, exploration)
+                for i, (items, scores) in zip(chunk, recs, strict=True):
+                    results[i] = {
+                        "input": lines[i][0],
+                        "output": {"recommendedItems": items, "scores": scores},
+                        "error": None,
+                    }
         _write(engine, job, key, [r for r in results if r is not None])
     return {}
 
@@ -107,14 +112,13 @@ def _line_error(value: Record, recipe_type: str) -> str | None:
     return None
 
 
-def _single(
-    predictor: Predictor, value: Record, recipe_type: str, n: int, flt: CompiledFilter | None
-) -> Record:
+def _single(predictor: Predictor, value: Record, recipe_type: str, n: int, flt: CompiledFilter | None) -> Record:
+    filter_values = {str(k): str(v) for k, v in (value.get("filterValues") or {}).items()}
     try:
         if recipe_type == "RELATED_ITEMS":
-            items, scores = predictor.recommend_items([str(value["itemId"])], n, flt)[0]
+            items, scores = predictor.recommend_items([str(value["itemId"])], n, flt, filter_values)[0]
         else:
-            ranked = predictor.rank(str(value["userId"]), [str(i) for i in value["itemList"]], flt)
+            ranked = predictor.rank(str(value["userId"]), [str(i) for i in value["itemList"]], flt, filter_values)
             items = [item for item, _ in ranked]
             scores = [score for _, score in ranked]  # type: ignore[misc]
         return {"input": value, "output": {"recommendedItems": items, "scores": scores}, "error": None}

@@ -17,9 +17,9 @@ def genres_of(frames: dict[str, pd.DataFrame]) -> dict[str, set[str]]:
 
 
 def make_filter(env: Env, group: str, expression: str) -> str:
-    arn = env.personalize.create_filter(
-        name=env.name("f"), datasetGroupArn=group, filterExpression=expression
-    )["filterArn"]
+    arn = env.personalize.create_filter(name=env.name("f"), datasetGroupArn=group, filterExpression=expression)[
+        "filterArn"
+    ]
     wait_for(lambda: env.personalize.describe_filter(filterArn=arn)["filter"])
     return str(arn)
 
@@ -43,9 +43,7 @@ def test_parser_accepts_documented_forms_and_rejects_others() -> None:
             parse(bad)
 
 
-def test_filters_in_get_recommendations(
-    env: Env, trained: dict[str, Any], frames: dict[str, pd.DataFrame]
-) -> None:
+def test_filters_in_get_recommendations(env: Env, trained: dict[str, Any], frames: dict[str, pd.DataFrame]) -> None:
     genres = genres_of(frames)
     include = make_filter(env, trained["group"], 'INCLUDE ItemID WHERE Items.GENRES IN ("Comedy", "Drama")')
     result = env.runtime.get_recommendations(
@@ -65,36 +63,30 @@ def test_filters_in_get_recommendations(
 
     events = frames["interactions"]
     watched = set(events.loc[(events["USER_ID"] == "u2") & (events["EVENT_TYPE"] == "watch"), "ITEM_ID"])
-    include_watched = make_filter(
-        env, trained["group"], 'INCLUDE ItemID WHERE Interactions.EVENT_TYPE IN ("watch")'
-    )
+    include_watched = make_filter(env, trained["group"], 'INCLUDE ItemID WHERE Interactions.EVENT_TYPE IN ("watch")')
     assert watched
     # Seen items are excluded from recommendations, so "only watched items" leaves nothing to recommend.
     assert (
-        env.runtime.get_recommendations(
-            campaignArn=trained["campaign"], userId="u2", filterArn=include_watched
-        )["itemList"]
+        env.runtime.get_recommendations(campaignArn=trained["campaign"], userId="u2", filterArn=include_watched)[
+            "itemList"
+        ]
         == []
     )
     sims = env.train(env.solution(trained["group"], recipe="aws-sims"))
     sims_campaign = env.campaign(sims["solutionVersionArn"])["campaignArn"]
-    exclude_watched = make_filter(
-        env, trained["group"], 'EXCLUDE ItemID WHERE Interactions.EVENT_TYPE IN ("watch")'
-    )
+    exclude_watched = make_filter(env, trained["group"], 'EXCLUDE ItemID WHERE Interactions.EVENT_TYPE IN ("watch")')
     related = env.runtime.get_recommendations(
         campaignArn=sims_campaign, itemId="i1", userId="u2", numResults=50, filterArn=exclude_watched
     )["itemList"]
     assert related and not {r["itemId"] for r in related} & watched
-    unfiltered = env.runtime.get_recommendations(
-        campaignArn=sims_campaign, itemId="i1", userId="u2", numResults=50
-    )["itemList"]
+    unfiltered = env.runtime.get_recommendations(campaignArn=sims_campaign, itemId="i1", userId="u2", numResults=50)[
+        "itemList"
+    ]
     assert {r["itemId"] for r in unfiltered} & watched, "the filter had something to remove"
     env.personalize.delete_campaign(campaignArn=sims_campaign)
 
 
-def test_batch_inference_output_format(
-    env: Env, trained: dict[str, Any], frames: dict[str, pd.DataFrame]
-) -> None:
+def test_batch_inference_output_format(env: Env, trained: dict[str, Any], frames: dict[str, pd.DataFrame]) -> None:
     p = env.personalize
     genres = genres_of(frames)
     comedy = make_filter(env, trained["group"], 'INCLUDE ItemID WHERE Items.GENRES IN ("Comedy")')
@@ -141,9 +133,7 @@ def test_batch_related_ranking_and_segments(env: Env, trained: dict[str, Any]) -
         jobOutput={"s3DataDestination": {"path": f"s3://{env.bucket}/batch2/out"}},
     )["batchInferenceJobArn"]
     assert (
-        wait_for(lambda: p.describe_batch_inference_job(batchInferenceJobArn=arn)["batchInferenceJob"])[
-            "status"
-        ]
+        wait_for(lambda: p.describe_batch_inference_job(batchInferenceJobArn=arn)["batchInferenceJob"])["status"]
         == "ACTIVE"
     )
     lines = env.read_lines("batch2/out/items.json.out")
@@ -167,10 +157,7 @@ def test_batch_related_ranking_and_segments(env: Env, trained: dict[str, Any]) -
     assert len(lines[0]["output"]["usersList"]) == 7 and lines[0]["error"] is None
     assert len(lines[1]["output"]["usersList"]) == 7
     assert lines[2]["output"] is None and lines[2]["error"]
-    assert (
-        p.list_batch_segment_jobs(solutionVersionArn=affinity)["batchSegmentJobs"][0]["batchSegmentJobArn"]
-        == seg
-    )
+    assert p.list_batch_segment_jobs(solutionVersionArn=affinity)["batchSegmentJobs"][0]["batchSegmentJobArn"] == seg
     with pytest.raises(Exception) as exc:  # a user-personalization version cannot run segment jobs
         p.create_batch_segment_job(
             jobName=env.name("seg"),
@@ -180,3 +167,37 @@ def test_batch_related_ranking_and_segments(env: Env, trained: dict[str, Any]) -
             jobOutput={"s3DataDestination": {"path": f"s3://{env.bucket}/seg/x/"}},
         )
     assert "InvalidInputException" in str(exc.value)
+
+
+def test_batch_filter_values_per_line_and_exploration(
+    env: Env, trained: dict[str, Any], frames: dict[str, pd.DataFrame]
+) -> None:
+    p = env.personalize
+    genres = genres_of(frames)
+    by_genre = make_filter(env, trained["group"], "INCLUDE ItemID WHERE Items.GENRES IN ($GENRE)")
+    source = env.put_lines(
+        "batch3/in.json",
+        [
+            {"userId": "u1", "filterValues": {"GENRE": '"Drama"'}},
+            {"userId": "u2", "filterValues": {"GENRE": '"Action","Horror"'}},
+            {"userId": "u3"},
+        ],
+    )
+    arn = p.create_batch_inference_job(
+        jobName=env.name("batch"),
+        solutionVersionArn=trained["version"],
+        roleArn=env.role,
+        numResults=10,
+        filterArn=by_genre,
+        batchInferenceJobConfig={"itemExplorationConfig": {"explorationWeight": "0.0"}},
+        jobInput={"s3DataSource": {"path": source}},
+        jobOutput={"s3DataDestination": {"path": f"s3://{env.bucket}/batch3/out/"}},
+    )["batchInferenceJobArn"]
+    job = wait_for(lambda: p.describe_batch_inference_job(batchInferenceJobArn=arn)["batchInferenceJob"])
+    assert job["status"] == "ACTIVE", job
+    assert job["batchInferenceJobConfig"]["itemExplorationConfig"]["explorationWeight"] == "0.0"
+    drama, action, unfiltered = env.read_lines("batch3/out/in.json.out")
+    assert all("Drama" in genres[i] for i in drama["output"]["recommendedItems"])
+    assert all(genres[i] & {"Action", "Horror"} for i in action["output"]["recommendedItems"])
+    # Without a value for the placeholder the filter part is skipped, as Personalize does.
+    assert len(unfiltered["output"]["recommendedItems"]) == 10
