@@ -103,8 +103,9 @@ class Predictor:
     def seen(self, rows: np.ndarray) -> sp.csr_matrix:
         safe = np.where(rows >= 0, rows, 0)
         seen = self.model.history[safe].tocsr()
-        seen = sp.diags((rows >= 0).astype(np.float32)) @ seen
-        return sp.csr_matrix(seen)
+        seen = sp.csr_matrix(sp.diags((rows >= 0).astype(np.float32)) @ seen)
+        seen.eliminate_zeros()  # unknown users' rows were zeroed: they must not exclude anything
+        return seen
 
     def recommend_users(
         self,
