@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import uuid
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -29,9 +30,8 @@ TARGET_PREFIX = "AmazonPersonalize."
 
 def _error(exc: ServiceError, content_type: str) -> Response:
     body = json.dumps({"__type": exc.code, "message": exc.message})
-    return Response(
-        body, status_code=exc.status, media_type=content_type, headers={"x-amzn-ErrorType": exc.code}
-    )
+    headers = {"x-amzn-ErrorType": exc.code, "x-amzn-RequestId": str(uuid.uuid4())}
+    return Response(body, status_code=exc.status, media_type=content_type, headers=headers)
 
 
 async def _body(request: Request) -> dict[str, Any]:
@@ -63,7 +63,9 @@ def create_app(config: Config) -> Starlette:
                 raise fault
             params = await _body(request)
             result = await run_in_threadpool(call, params)
-            return Response(json.dumps(result), media_type=content_type)
+            return Response(
+                json.dumps(result), media_type=content_type, headers={"x-amzn-RequestId": str(uuid.uuid4())}
+            )
         except ServiceError as exc:
             return _error(exc, content_type)
         except Exception as exc:

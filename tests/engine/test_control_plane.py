@@ -28,6 +28,7 @@ def test_dataset_group_lifecycle(env: Env) -> None:
     group = wait_for(lambda: p.describe_dataset_group(datasetGroupArn=arn)["datasetGroup"])
     assert group["status"] == "ACTIVE"
     assert isinstance(group["creationDateTime"], dt.datetime)  # epoch floats parsed by botocore
+    assert len(p.describe_dataset_group(datasetGroupArn=arn)["ResponseMetadata"]["RequestId"]) == 36
     with pytest.raises(ClientError) as exc:
         p.create_dataset_group(name=name)
     assert code(exc) == "ResourceAlreadyExistsException"
