@@ -38,7 +38,7 @@ class CatalogOps(ResourceBase):
             "name": recipe.name,
             "recipeArn": recipe.arn,
             "algorithmArn": recipe.algorithm_arn,
-            "featureTransformationArn": "arn:aws:personalize:::feature-transformation/sims",
+            "featureTransformationArn": f"arn:aws:personalize:::feature-transformation/{recipe.name}",
             "status": ACTIVE,
             "description": recipe.description,
             "recipeType": recipe.recipe_type,
