@@ -94,11 +94,11 @@ def run_import(engine: Engine, job: Record, context: JobContext) -> Record:
         total += len(raw)
     new = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
     with engine.dataset_lock(dataset["datasetArn"]):
-        _store_rows(engine, dataset, job, new)
+        store_rows(engine, dataset, job, new)
     return {"_importedRows": total}
 
 
-def _store_rows(engine: Engine, dataset: Record, job: Record, new: pd.DataFrame) -> None:
+def store_rows(engine: Engine, dataset: Record, job: Record, new: pd.DataFrame) -> None:
     incremental = job.get("importMode") == "INCREMENTAL"
     existing = load_dataset(engine, dataset["datasetArn"], "BULK") if incremental else None
     if existing is not None:

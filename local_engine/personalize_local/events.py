@@ -1,18 +1,25 @@
-"""personalize-events PutEvents: record interactions through an event tracker.
+"""personalize-events: PutEvents (interactions through an event tracker), PutItems and PutUsers.
 
 Events land in the tracker's INTERACTIONS dataset (as ingestionMode PUT data, so they are used by the next
 training and by PUT/ALL exports) and are applied at once to that user's recommendations: deployed models
 fold the new items into the user's history without retraining, as Personalize does for real-time events.
+PutItems / PutUsers upsert metadata rows (validated against the dataset schema) for the next training.
 """
 
 from __future__ import annotations
 
+import json
+import re
 import time
 from typing import Any
 
+import pandas as pd
+
 from . import protocol
+from .data import store_rows
 from .engine import ACTIVE, Engine
 from .errors import InvalidInput, NotFound
+from .schemas import conform, parse_schema
 
 EVENTS_SERVICE = "personalize-events"
 Record = dict[str, Any]
@@ -25,9 +32,13 @@ class EventIngest:
     def call(self, op_name: str, params: Record) -> Record:
         op = protocol.operation(op_name, EVENTS_SERVICE)
         protocol.validate_input(op, params)
-        if op_name != "PutEvents":
-            raise InvalidInput(f"{op_name} is not supported by personalize-local")
-        return self.put_events(params)
+        if op_name == "PutEvents":
+            return self.put_events(params)
+        if op_name == "PutItems":
+            return self.put_records(params, "ITEMS", "items", "itemId")
+        if op_name == "PutUsers":
+            return self.put_records(params, "USERS", "users", "userId")
+        raise InvalidInput(f"{op_name} is not supported by personalize-local")
 
     def interactions_dataset(self, group_arn: str) -> Record | None:
         for dataset in self.engine.store.records("Dataset", group_arn):
@@ -37,9 +48,7 @@ class EventIngest:
 
     def put_events(self, params: Record) -> Record:
         store = self.engine.store
-        tracker = next(
-            (t for t in store.records("EventTracker") if t["trackingId"] == params["trackingId"]), None
-        )
+        tracker = next((t for t in store.records("EventTracker") if t["trackingId"] == params["trackingId"]), None)
         if tracker is None or tracker.get("status") != ACTIVE:
             raise NotFound(f"No active event tracker with trackingId {params['trackingId']}")
         dataset = self.interactions_dataset(tracker["datasetGroupArn"])
@@ -75,3 +84,40 @@ class EventIngest:
             return []
         since = float(solution_version.get("_trainedAt") or solution_version["creationDateTime"])
         return self.engine.store.recent_items(dataset["datasetArn"], user_id, since)
+
+    def put_records(self, params: Record, dataset_type: str, list_key: str, id_key: str) -> Record:
+        dataset = self.engine.store.require(params["datasetArn"], "Dataset")
+        if dataset["datasetType"] != dataset_type:
+            raise InvalidInput(f"{params['datasetArn']} is a {dataset['datasetType']} dataset, not {dataset_type}")
+        fields = parse_schema(self.engine.store.require(dataset["schemaArn"], "Schema")["schema"])
+        id_field = "ITEM_ID" if dataset_type == "ITEMS" else "USER_ID"
+        rows = []
+        for entry in params[list_key]:
+            try:
+                properties = json.loads(entry.get("properties") or "{}")
+            except json.JSONDecodeError as exc:
+                raise InvalidInput(f"properties of {entry[id_key]} is not valid JSON") from exc
+            if not isinstance(properties, dict):
+                raise InvalidInput(f"properties of {entry[id_key]} must be a JSON object")
+            row = {_field_name(k): _cell(v) for k, v in properties.items()}
+            row[id_field] = str(entry[id_key])
+            rows.append(row)
+        checked = conform(pd.DataFrame(rows).fillna(""), fields)
+        if checked.bad_rows:
+            raise InvalidInput(checked.failure_reason(len(rows)))
+        with self.engine.dataset_lock(dataset["datasetArn"]):
+            store_rows(self.engine, dataset, {"importMode": "INCREMENTAL"}, checked.frame)
+        return {}
+
+
+def _field_name(key: str) -> str:
+    """Personalize maps camelCase property names onto schema fields: numberOfRatings -> NUMBER_OF_RATINGS."""
+    if key.isupper() or "_" in key:
+        return key.upper()
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", key).upper()
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, list):
+        return "|".join(str(v) for v in value)
+    return "" if value is None else str(value)

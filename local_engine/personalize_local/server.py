@@ -54,9 +54,7 @@ def create_app(config: Config) -> Starlette:
     runtime = Runtime(engine, events)
     faults = FaultInjector(config)
 
-    async def serve(
-        request: Request, content_type: str, call: Callable[[dict[str, Any]], dict[str, Any]]
-    ) -> Response:
+    async def serve(request: Request, content_type: str, call: Callable[[dict[str, Any]], dict[str, Any]]) -> Response:
         try:
             fault = faults.request_fault()
             if fault is not None:
@@ -87,8 +85,11 @@ def create_app(config: Config) -> Starlette:
 
         return handler
 
-    async def events_route(request: Request) -> Response:
-        return await serve(request, "application/json", lambda params: events.call("PutEvents", params))
+    def events_route(op_name: str) -> Callable[[Request], Any]:
+        async def handler(request: Request) -> Response:
+            return await serve(request, "application/json", lambda params: events.call(op_name, params))
+
+        return handler
 
     async def health(request: Request) -> Response:
         return JSONResponse({"status": "ok"})
@@ -105,7 +106,9 @@ def create_app(config: Config) -> Starlette:
             Route("/recommendations", runtime_route("GetRecommendations"), methods=["POST"]),
             Route("/personalize-ranking", runtime_route("GetPersonalizedRanking"), methods=["POST"]),
             Route("/action-recommendations", runtime_route("GetActionRecommendations"), methods=["POST"]),
-            Route("/events", events_route, methods=["POST"]),
+            Route("/events", events_route("PutEvents"), methods=["POST"]),
+            Route("/items", events_route("PutItems"), methods=["POST"]),
+            Route("/users", events_route("PutUsers"), methods=["POST"]),
             Route("/health", health, methods=["GET"]),
         ],
         lifespan=lifespan,

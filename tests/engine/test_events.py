@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import time
 from typing import Any
 
@@ -13,9 +14,7 @@ from botocore.exceptions import ClientError
 from .conftest import Env, client, wait_for
 
 
-def test_put_events_update_recommendations(
-    env: Env, trained: dict[str, Any], frames: dict[str, pd.DataFrame]
-) -> None:
+def test_put_events_update_recommendations(env: Env, trained: dict[str, Any], frames: dict[str, pd.DataFrame]) -> None:
     p = env.personalize
     endpoint = env.stack.personalize_endpoint_url
     assert endpoint
@@ -44,9 +43,7 @@ def test_put_events_update_recommendations(
     # A brand-new visitor starts with popular items and is personalised by its first events.
     cold = [
         i["itemId"]
-        for i in env.runtime.get_recommendations(campaignArn=campaign, userId="visitor-1", numResults=10)[
-            "itemList"
-        ]
+        for i in env.runtime.get_recommendations(campaignArn=campaign, userId="visitor-1", numResults=10)["itemList"]
     ]
     comedy = frames["items"][frames["items"]["GENRES"] == "Comedy"]["ITEM_ID"].head(5).tolist()
     events_client.put_events(
@@ -57,9 +54,7 @@ def test_put_events_update_recommendations(
     )
     warm = [
         i["itemId"]
-        for i in env.runtime.get_recommendations(campaignArn=campaign, userId="visitor-1", numResults=10)[
-            "itemList"
-        ]
+        for i in env.runtime.get_recommendations(campaignArn=campaign, userId="visitor-1", numResults=10)["itemList"]
     ]
     assert warm != cold and not set(comedy) & set(warm)
 
@@ -85,3 +80,45 @@ def test_put_events_update_recommendations(
     exported = pd.read_csv(io.BytesIO(env.s3.get_object(Bucket=env.bucket, Key=key)["Body"].read()))
     assert len(exported) == 8 and set(exported["USER_ID"]) == {"u5", "visitor-1"}
     p.delete_event_tracker(eventTrackerArn=tracker["eventTrackerArn"])
+
+
+def test_put_items_and_users(env: Env, frames: dict[str, pd.DataFrame]) -> None:
+    p = env.personalize
+    endpoint = env.stack.personalize_endpoint_url
+    assert endpoint
+    events_client = client("personalize-events", endpoint)
+    _, datasets = env.loaded_group(frames, with_items=True, with_users=True)
+    events_client.put_items(
+        datasetArn=datasets["ITEMS"],
+        items=[
+            {"itemId": "i1", "properties": json.dumps({"genres": ["Comedy", "Drama"], "creationTimestamp": 1})},
+            {"itemId": "brand-new", "properties": json.dumps({"GENRES": "Horror", "CREATION_TIMESTAMP": 5})},
+        ],
+    )
+    events_client.put_users(
+        datasetArn=datasets["USERS"], users=[{"userId": "u1", "properties": '{"favourite": "Crime"}'}]
+    )
+    export = p.create_dataset_export_job(
+        jobName=env.name("export"),
+        datasetArn=datasets["ITEMS"],
+        roleArn=env.role,
+        ingestionMode="ALL",
+        jobOutput={"s3DataDestination": {"path": f"s3://{env.bucket}/items-export/"}},
+    )["datasetExportJobArn"]
+    assert (
+        wait_for(lambda: p.describe_dataset_export_job(datasetExportJobArn=export)["datasetExportJob"])["status"]
+        == "ACTIVE"
+    )
+    key = env.s3.list_objects_v2(Bucket=env.bucket, Prefix="items-export/")["Contents"][0]["Key"]
+    items = pd.read_csv(io.BytesIO(env.s3.get_object(Bucket=env.bucket, Key=key)["Body"].read())).set_index("ITEM_ID")
+    assert len(items) == len(frames["items"]) + 1
+    assert items.loc["i1", "GENRES"] == "Comedy|Drama" and items.loc["brand-new", "GENRES"] == "Horror"
+    with pytest.raises(ClientError) as exc:  # CREATION_TIMESTAMP is required by the schema and not a number
+        events_client.put_items(
+            datasetArn=datasets["ITEMS"],
+            items=[{"itemId": "x", "properties": '{"genres": "A", "creationTimestamp": "soon"}'}],
+        )
+    assert exc.value.response["Error"]["Code"] == "InvalidInputException"
+    with pytest.raises(ClientError) as exc:
+        events_client.put_users(datasetArn=datasets["ITEMS"], users=[{"userId": "u1", "properties": "{}"}])
+    assert exc.value.response["Error"]["Code"] == "InvalidInputException"

@@ -4,6 +4,7 @@ per-kind parts are small create hooks (builders.py) that validate input and buil
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -15,6 +16,7 @@ from .catalog import CatalogOps
 from .kinds import KINDS, Kind, Params, Record, decode_token, encode_token, split_op
 from .updates import UpdateOps
 
+CREATE_LOCK = threading.Lock()  # shared by every Operations instance (server and auto-trainer)
 Hook = Callable[[Engine, Params], tuple[Record, str | None]]
 
 
@@ -68,10 +70,13 @@ class Operations(CreateHooks, UpdateOps, CatalogOps):
         return protocol.output_for(op, result)
 
     def create(self, kind: Kind, op: Any, params: Params) -> Record:
-        record, parent = self.hooks[kind.key](self.engine, params)
-        record.setdefault("status", PENDING if kind.asynchronous else None)
-        record = {k: v for k, v in record.items() if v is not None}
-        self.store.insert(kind.key, record, kind.arn_field, parent)
+        # Validation (uniqueness, concurrency limits) and insert happen under one lock, so two concurrent
+        # creates cannot both pass a limit check.
+        with CREATE_LOCK:
+            record, parent = self.hooks[kind.key](self.engine, params)
+            record.setdefault("status", PENDING if kind.asynchronous else None)
+            record = {k: v for k, v in record.items() if v is not None}
+            self.store.insert(kind.key, record, kind.arn_field, parent)
         tags = params.get("tags") or []
         if tags:
             self.store.tag(record[kind.arn_field], {t["tagKey"]: t["tagValue"] for t in tags})
