@@ -15,6 +15,8 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from personalize_pipeline.promotion import PromotionRule
+
 # Personalize resource-name rule, shared by every name derived from config.
 NAME_PATTERN = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9\-_]*$")
 NAME_MAX = 63
@@ -68,6 +70,72 @@ class ValidationConfig(_Model):
     min_reference_coverage: float = Field(0.95, ge=0, le=1)
 
 
+class CampaignConfig(_Model):
+    """Serve the promoted version from a campaign (real-time GetRecommendations)."""
+
+    name: str | None = None  # default: <dataset_group>-<solution>
+    min_provisioned_tps: int = Field(1, ge=1, le=500)
+    exploration_weight: float | None = Field(None, ge=0, le=1)  # itemExplorationConfig (cold items)
+    exploration_item_age_cutoff_days: int | None = Field(None, ge=1)
+
+    _name = field_validator("name")(lambda v: v if v is None else _check_name(v))
+
+
+BatchInput = Literal["users", "items", "user_item_lists"]
+
+
+class BatchInferenceConfig(_Model):
+    input: BatchInput = "users"  # users -> {"userId"}, items -> {"itemId"}, user_item_lists -> ranking
+    max_queries: int = Field(1_000, ge=1, le=5_000_000)
+    num_results: int = Field(25, ge=1, le=500)
+    filter: str | None = None  # name of a filter from `filters`
+
+
+class SolutionConfig(_Model):
+    name: str
+    recipe: str  # short name (aws-sims) or full recipe ARN
+    event_type: str | None = None
+    training_mode: Literal["FULL", "UPDATE", "AUTO"] = "FULL"  # AUTO: UPDATE when a FULL version exists
+    perform_auto_training: bool = False  # Personalize would otherwise retrain (and bill) weekly
+    solution_config: dict[str, object] = Field(default_factory=dict)
+    campaign: CampaignConfig | None = None
+    promotion: PromotionRule = Field(default_factory=PromotionRule)
+    batch_inference: BatchInferenceConfig | None = None
+
+    _name = field_validator("name")(_check_name)
+
+    @property
+    def recipe_arn(self) -> str:
+        return self.recipe if self.recipe.startswith("arn:") else f"arn:aws:personalize:::recipe/{self.recipe}"
+
+
+class FilterConfig(_Model):
+    name: str
+    expression: str = Field(min_length=1, max_length=2500)
+
+    _name = field_validator("name")(_check_name)
+
+
+class WaitConfig(_Model):
+    """Polling of long Personalize operations; deferrable waits free the worker slot meanwhile."""
+
+    delay_seconds: int = Field(default_factory=lambda: int(os.environ.get("PERSONALIZE_PIPELINE_WAITER_DELAY", "60")),
+                               ge=1)
+    max_attempts: int = Field(720, ge=1)
+    deferrable: bool = True
+
+
+class PoolConfig(_Model):
+    """Airflow pools sized to Personalize quotas, shared by every DAG and backfill in the deployment."""
+
+    imports: str = "personalize_imports"
+    trainings: str = "personalize_trainings"
+    batch: str = "personalize_batch"
+
+
+POOL_SLOTS = {"imports": 5, "trainings": 20, "batch": 5}
+
+
 class PipelineConfig(_Model):
     name: str
     description: str = ""
@@ -76,7 +144,9 @@ class PipelineConfig(_Model):
     schedule: str | None = "@daily"
     start_date: date = date(2026, 1, 1)
     retries: int = Field(2, ge=2, le=10)
-    retry_delay_seconds: int = Field(120, ge=1)
+    retry_delay_seconds: int = Field(
+        default_factory=lambda: int(os.environ.get("PERSONALIZE_PIPELINE_RETRY_DELAY", "120")), ge=1
+    )
     dataset_group: str
     aws_conn_id: str = "aws_default"
     bucket: str = Field(default_factory=lambda: os.environ.get("PERSONALIZE_BUCKET", "personalize-pipeline-local"))
@@ -92,8 +162,20 @@ class PipelineConfig(_Model):
     source: SourceConfig = Field(default_factory=SourceConfig)
     event_filter: EventFilter = Field(default_factory=EventFilter)
     validation: ValidationConfig = Field(default_factory=ValidationConfig)
+    solutions: list[SolutionConfig] = Field(default_factory=list)
+    filters: list[FilterConfig] = Field(default_factory=list)
+    wait: WaitConfig = Field(default_factory=WaitConfig)
+    pools: PoolConfig = Field(default_factory=PoolConfig)
+    notification_conn_id: str | None = None
 
     _names = field_validator("name", "dataset_group")(_check_name)
+
+    @field_validator("bucket")
+    @classmethod
+    def _bucket_name(cls, value: str) -> str:
+        if not re.fullmatch(r"[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]", value) or ".." in value:
+            raise ValueError(f"{value!r} is not a valid S3 bucket name (3-63 lower-case letters, digits, '.', '-')")
+        return value
 
     @field_validator("prefix")
     @classmethod
@@ -108,6 +190,25 @@ class PipelineConfig(_Model):
         if "interactions" not in self.datasets:
             raise ValueError("datasets must include 'interactions' (Personalize trains on it)")
         return self
+
+    @model_validator(mode="after")
+    def _references(self) -> PipelineConfig:
+        names = [s.name for s in self.solutions]
+        if len(names) != len(set(names)):
+            raise ValueError(f"solution names must be unique, got {names}")
+        filters = {f.name for f in self.filters}
+        for sol in self.solutions:
+            wanted = sol.batch_inference.filter if sol.batch_inference else None
+            if wanted and wanted not in filters:
+                raise ValueError(f"solution {sol.name!r} uses filter {wanted!r}, which is not in filters")
+            for name in (sol.campaign.name if sol.campaign else None, f"{self.dataset_group}-{sol.name}"):
+                if name and len(name) > NAME_MAX:
+                    raise ValueError(f"resource name {name!r} is longer than {NAME_MAX} characters")
+        return self
+
+    def resource_name(self, *parts: str) -> str:
+        """Names of the resources this pipeline owns: <dataset_group>-<part>..., checked against the rules."""
+        return _check_name("-".join((self.dataset_group, *parts)))
 
     @property
     def dag_id(self) -> str:

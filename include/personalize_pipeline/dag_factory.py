@@ -1,5 +1,15 @@
-"""Build one Airflow DAG per pipeline config file. Wiring only: task bodies live in personalize_pipeline.tasks
-and import their heavy dependencies (pandas, GX, boto3 clients) when they run, not when the DAG is parsed."""
+"""Build one Airflow DAG per pipeline config file.
+
+Wiring only: task bodies live in personalize_pipeline.tasks and import their heavy dependencies (pandas, GX, boto3
+clients) when they run, never when the DAG is parsed.
+
+    plan_run ─┬─ extract_and_stage → validate_data → dataset_group → schema/dataset/import per dataset → filters
+              │        → per solution: solution → plan_training → train → metrics → compare → decide
+              │                                    ├─ promote (campaign create/update) → record_promotion
+              │                                    └─ keep (rejected: campaign untouched, the run says why)
+              └─ batch_only ───────────→ per solution: resolve_serving → prepare_batch_input → batch_inference
+    summary (always)
+"""
 
 from __future__ import annotations
 
@@ -7,26 +17,49 @@ from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
-from airflow.sdk import DAG, CronDataIntervalTimetable, Param, task
+from airflow.providers.standard.operators.empty import EmptyOperator
+from airflow.sdk import DAG, Asset, CronDataIntervalTimetable, Param, TaskGroup, task
 
-from personalize_pipeline.config import ConfigError, PipelineConfig, config_files, load_config
+from personalize_pipeline.config import ConfigError, PipelineConfig, SolutionConfig, config_files, load_config
+from personalize_pipeline.notify import make_failure_callback
+from personalize_pipeline.promotion import METRIC_NAMES
 
 DEFAULT_RETRIES = 2
 
 
+def _xcom(task_id: str, key: str) -> str:
+    """A template pulling one field of a task's XCom dict (rendered by the operators' template fields)."""
+    return f"{{{{ ti.xcom_pull(task_ids='{task_id}')['{key}'] }}}}"
+
+
 def _default_args(config: PipelineConfig) -> dict[str, Any]:
-    return {
+    args: dict[str, Any] = {
         "owner": config.owner,
         "retries": config.retries,
         "retry_delay": timedelta(seconds=config.retry_delay_seconds),
         "retry_exponential_backoff": True,
     }
+    if config.notification_conn_id:
+        args["on_failure_callback"] = make_failure_callback(config.notification_conn_id)
+    return args
 
 
 def _params(config: PipelineConfig) -> dict[str, Param]:
     return {
         "import_mode": Param(config.import_mode, enum=["FULL", "INCREMENTAL"], title="Import mode",
                              description="FULL imports a snapshot; INCREMENTAL only the run's data interval."),
+        "training_mode": Param("CONFIG", enum=["CONFIG", "FULL", "UPDATE", "AUTO"], title="Training mode",
+                               description="CONFIG uses each solution's configured mode."),
+        "force_retrain": Param(False, type="boolean", title="Force retrain",
+                               description="Train even when the staged data did not change."),
+        "dry_run": Param(False, type="boolean", title="Dry run (skip promotion)",
+                         description="Train and compare, but never touch campaigns."),
+        "promotion_metric": Param("", enum=["", *METRIC_NAMES], title="Promotion metric override"),
+        "min_relative_change": Param(None, type=["null", "number"], title="Minimum relative change override",
+                                     description="e.g. 0.02 requires a 2% improvement; empty keeps the config."),
+        "batch_inference_only": Param(False, type="boolean", title="Batch inference only",
+                                      description="Skip extract, import and training; run batch jobs on the "
+                                      "versions in service."),
     }
 
 
@@ -34,6 +67,166 @@ def _timetable(config: PipelineConfig) -> CronDataIntervalTimetable | None:
     """Cron schedules with data intervals: each nightly or backfilled run covers [previous run, this run),
     which is what INCREMENTAL imports need (Airflow 3's default cron timetable has zero-width intervals)."""
     return CronDataIntervalTimetable(config.schedule, timezone="UTC") if config.schedule else None
+
+
+def _waits(config: PipelineConfig) -> dict[str, Any]:
+    return {"aws_conn_id": config.aws_conn_id, "deferrable": config.wait.deferrable,
+            "waiter_delay": config.wait.delay_seconds, "waiter_max_attempts": config.wait.max_attempts}
+
+
+def _dataset_stage(config: PipelineConfig, validated: Any) -> tuple[Any, list[Any]]:
+    from personalize_provider.operators import (
+        PersonalizeCreateDatasetGroupOperator,
+        PersonalizeCreateDatasetOperator,
+        PersonalizeCreateFilterOperator,
+        PersonalizeCreateSchemaOperator,
+        PersonalizeDatasetImportJobOperator,
+    )
+
+    waits = _waits(config)
+    group = PersonalizeCreateDatasetGroupOperator(
+        task_id="dataset_group", name=config.dataset_group, kms_key_arn=config.kms_key_arn,
+        role_arn=config.role_arn if config.kms_key_arn else None, **waits)
+    validated >> group
+    imports = []
+    for dataset in config.datasets:
+        schema = PersonalizeCreateSchemaOperator(
+            task_id=f"schema_{dataset}", name=config.resource_name(dataset),
+            schema=(Path(__file__).resolve().parents[1] / "schemas" / f"{dataset}.avsc").read_text(), **waits)
+        created = PersonalizeCreateDatasetOperator(
+            task_id=f"dataset_{dataset}", name=config.resource_name(dataset), dataset_type=dataset.upper(),
+            dataset_group_arn=_xcom("dataset_group", "arn"), schema_arn=_xcom(f"schema_{dataset}", "arn"), **waits)
+        job = PersonalizeDatasetImportJobOperator(
+            task_id=f"import_{dataset}", dataset_arn=_xcom(f"dataset_{dataset}", "arn"),
+            data_location=f"{{{{ ti.xcom_pull(task_ids='extract_and_stage')['files']['{dataset}'] }}}}",
+            role_arn=config.role_arn, import_mode="{{ params.import_mode }}",
+            job_name=f"{{{{ ti.xcom_pull(task_ids='extract_and_stage')['job_names']['{dataset}'] }}}}",
+            pool=config.pools.imports, **waits)
+        [group, schema] >> created >> job
+        imports.append(job)
+    filters = [
+        PersonalizeCreateFilterOperator(
+            task_id=f"filter_{f.name}", name=config.resource_name(f.name), filter_expression=f.expression,
+            dataset_group_arn=_xcom("dataset_group", "arn"), **waits)
+        for f in config.filters
+    ]
+    imported = EmptyOperator(task_id="datasets_imported")
+    imports >> imported
+    imported >> filters
+    return group, [imported, *filters]
+
+
+def _solution_group(
+    config: PipelineConfig, sol: SolutionConfig, manifest: Any, after: list[Any], batch_only: Any
+) -> None:
+    from personalize_provider.operators import (
+        PersonalizeBatchInferenceJobOperator,
+        PersonalizeCreateCampaignOperator,
+        PersonalizeCreateSolutionOperator,
+        PersonalizeCreateSolutionVersionOperator,
+        PersonalizeGetSolutionMetricsOperator,
+    )
+
+    from personalize_pipeline.tasks.batch import asset_uri
+
+    waits = _waits(config)
+    g = sol.name
+    with TaskGroup(group_id=g):
+        solution = PersonalizeCreateSolutionOperator(
+            task_id="solution", name=config.resource_name(sol.name), dataset_group_arn=_xcom("dataset_group", "arn"),
+            recipe_arn=sol.recipe_arn, event_type=sol.event_type, perform_auto_training=sol.perform_auto_training,
+            solution_config=sol.solution_config or None, **waits)
+
+        @task(task_id="plan_training")
+        def plan_training(solution: dict[str, Any], manifest: dict[str, Any], **context: Any) -> dict[str, Any]:
+            from personalize_pipeline.tasks.training import plan_training as run
+
+            return run(config, sol, solution["arn"], manifest, context["params"], context["run_id"])
+
+        plan = plan_training(solution.output, manifest)
+        train = PersonalizeCreateSolutionVersionOperator(
+            task_id="train", solution_arn=_xcom(f"{g}.solution", "arn"),
+            training_mode=_xcom(f"{g}.plan_training", "training_mode"),
+            job_name=_xcom(f"{g}.plan_training", "version_name"), pool=config.pools.trainings, **waits)
+        metrics = PersonalizeGetSolutionMetricsOperator(
+            task_id="metrics", solution_version_arn=_xcom(f"{g}.train", "arn"), aws_conn_id=config.aws_conn_id)
+
+        @task(task_id="compare")
+        def compare(solution: dict[str, Any], trained: dict[str, Any], manifest: dict[str, Any],
+                    **context: Any) -> dict[str, Any]:
+            from personalize_pipeline.tasks.training import compare_and_report
+
+            return compare_and_report(config, sol, solution["arn"], trained["solutionVersionArn"],
+                                      trained["metrics"], manifest, context["params"])
+
+        compared = compare(solution.output, metrics.output, manifest)
+        promote_first = f"{g}.promote" if sol.campaign else f"{g}.record_promotion"
+
+        @task.branch(task_id="decide")
+        def decide(result: dict[str, Any]) -> str:
+            return promote_first if result["promote"] else f"{g}.keep"
+
+        @task(task_id="record_promotion")
+        def record_promotion(result: dict[str, Any], **context: Any) -> None:
+            from personalize_pipeline.tasks.training import record_promotion as run
+
+            run(config, result["candidate"], context["run_id"])
+
+        @task(task_id="keep")
+        def keep(result: dict[str, Any], **context: Any) -> str:
+            from personalize_pipeline.notify import NotificationEvent, notify
+
+            message = f"{sol.name}: kept {result['incumbent'] or 'nothing in service'}: {result['reason']}"
+            notify(NotificationEvent(dag_id=config.dag_id, run_id=context["run_id"], task_id=f"{g}.keep",
+                                     kind="rejected", message=message, details={"report": result["report"]}),
+                   config.notification_conn_id)
+            return message
+
+        branch = decide(compared)
+        recorded = record_promotion(compared)
+        if sol.campaign:
+            from personalize_pipeline.tasks.training import campaign_config, campaign_name
+
+            promote = PersonalizeCreateCampaignOperator(
+                task_id="promote", name=campaign_name(config, sol),
+                solution_version_arn=_xcom(f"{g}.compare", "candidate"),
+                min_provisioned_tps=sol.campaign.min_provisioned_tps, campaign_config=campaign_config(sol), **waits)
+            branch >> promote >> recorded
+        else:
+            branch >> recorded
+        kept = keep(compared)
+        branch >> kept
+        after >> solution
+        plan >> train >> metrics
+
+        @task(task_id="resolve_serving", trigger_rule="none_failed")
+        def resolve_serving() -> dict[str, Any]:
+            from personalize_pipeline.tasks.training import resolve_serving as run
+
+            return run(config, sol)
+
+        serving = resolve_serving()
+        [recorded, kept, batch_only] >> serving
+        if sol.batch_inference:
+
+            @task(task_id="prepare_batch_input")
+            def prepare_batch_input(serving: dict[str, Any], **context: Any) -> dict[str, Any]:
+                from personalize_pipeline.tasks.batch import prepare_batch_input as run
+                from personalize_pipeline.tasks.data_stage import manifest_for_run
+
+                return run(config, sol, serving, manifest_for_run(config, context))
+
+            prepared = prepare_batch_input(serving)
+            PersonalizeBatchInferenceJobOperator(
+                task_id="batch_inference", solution_version_arn=_xcom(f"{g}.resolve_serving", "version_arn"),
+                input_path=_xcom(f"{g}.prepare_batch_input", "input_path"),
+                output_path=_xcom(f"{g}.prepare_batch_input", "output_path"), role_arn=config.role_arn,
+                num_results=sol.batch_inference.num_results,
+                filter_arn=_xcom(f"{g}.resolve_serving", "filter_arn") if sol.batch_inference.filter else None,
+                job_name=_xcom(f"{g}.prepare_batch_input", "job_name"), pool=config.pools.batch,
+                outlets=[Asset(uri=asset_uri(config, sol))],
+                trigger_rule="none_failed", **waits,
+            ).set_upstream(prepared)
 
 
 def build_dag(config: PipelineConfig) -> DAG:
@@ -51,6 +244,10 @@ def build_dag(config: PipelineConfig) -> DAG:
         f"staging in `s3://{config.bucket}/{config.prefix}/{config.dataset_group}/`.",
     ) as dag:
 
+        @task.branch(task_id="plan_run")
+        def plan_run(**context: Any) -> str:
+            return "batch_only" if context["params"].get("batch_inference_only") else "extract_and_stage"
+
         @task(task_id="extract_and_stage")
         def extract_and_stage(**context: Any) -> dict[str, Any]:
             from personalize_pipeline.tasks.data_stage import extract_and_stage as run
@@ -63,7 +260,36 @@ def build_dag(config: PipelineConfig) -> DAG:
 
             return validate_staged(config, manifest)
 
-        validate_data(extract_and_stage())
+        @task(task_id="summary", trigger_rule="all_done", retries=0)
+        def summary(**context: Any) -> str:
+            from personalize_pipeline.tasks.batch import summarize_run
+
+            return summarize_run(config, context)
+
+        @task(task_id="run_failed", trigger_rule="one_failed", retries=0)
+        def run_failed() -> None:
+            """Leaf that fails the run when any stage failed (the always-run summary would otherwise decide)."""
+            from airflow.sdk.exceptions import AirflowFailException
+
+            raise AirflowFailException("a stage of this run failed; see the failed tasks and the summary")
+
+        manifest = extract_and_stage()
+        batch_only = EmptyOperator(task_id="batch_only")
+        plan = plan_run()
+        plan >> [manifest, batch_only]
+        validated = validate_data(manifest)
+        last = [validated]
+        if config.solutions:
+            _, ready = _dataset_stage(config, validated)
+            for sol in config.solutions:
+                _solution_group(config, sol, manifest, ready, batch_only)
+            last = list(dag.leaves)
+        else:
+            _dataset_stage(config, validated)
+        end = summary()
+        last >> end
+        watched = [t for t in dag.tasks if t.task_id != "summary"]
+        watched >> run_failed()
     return dag
 
 

@@ -27,6 +27,7 @@ def extract_and_stage(config: PipelineConfig, context: Mapping[str, Any]) -> dic
     was (absent, or the previous attempt's complete files with their manifest).
     """
     from personalize_pipeline.extract import extract_dataset
+    from personalize_pipeline.naming import import_job_name
     from personalize_pipeline.staging import partition_name, upload_partition
 
     interval = run_interval(context)
@@ -40,7 +41,9 @@ def extract_and_stage(config: PipelineConfig, context: Mapping[str, Any]) -> dic
                      s.dataset, s.rows, s.source_rows, s.duplicates_dropped)
         manifest = upload_partition(
             _s3_hook(config), config, partition, {ds: out_dir / f"{ds}.csv" for ds in stats}, stats,
-            extra={"mode": mode, "interval": {"start": interval.start, "end": interval.end}},
+            extra={"mode": mode, "interval": {"start": interval.start, "end": interval.end},
+                   "job_names": {ds: import_job_name(config, ds, {"stats": {ds: s.to_dict()}})
+                                 for ds, s in stats.items()}},
         )
     log.info("staged partition %s", manifest["prefix"])
     return manifest
@@ -78,3 +81,21 @@ def validate_staged(config: PipelineConfig, manifest: Mapping[str, Any]) -> dict
             raise AirflowFailException(str(ValidationFailed(report)))
     log.info("all data rules passed: %s", report.statistics)
     return report.to_dict()
+
+
+def manifest_for_run(config: PipelineConfig, context: Mapping[str, Any]) -> dict[str, Any]:
+    """This run's staged partition, or (batch-only runs, which stage nothing) the most recent complete one."""
+    import json
+
+    from airflow.sdk.exceptions import AirflowSkipException
+
+    staged = context["ti"].xcom_pull(task_ids="extract_and_stage")
+    if staged:
+        return dict(staged)
+    s3 = _s3_hook(config)
+    prefix = f"{config.prefix}/{config.dataset_group}/staged/"
+    manifests = [k for k in s3.list_keys(config.bucket, prefix=prefix) or [] if k.endswith("/_manifest.json")]
+    if not manifests:
+        raise AirflowSkipException(f"no staged partition under s3://{config.bucket}/{prefix} yet")
+    latest = max(manifests, key=lambda k: json.loads(s3.read_key(k, config.bucket))["interval"]["end"])
+    return dict(json.loads(s3.read_key(latest, config.bucket)))

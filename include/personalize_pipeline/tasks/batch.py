@@ -1,0 +1,119 @@
+"""Batch inference inputs (JSON lines in Personalize's formats) built from the staged data, and the run summary."""
+
+from __future__ import annotations
+
+import json
+import logging
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from personalize_pipeline.config import PipelineConfig, SolutionConfig
+
+log = logging.getLogger(__name__)
+
+
+def batch_prefix(config: PipelineConfig, sol: SolutionConfig) -> str:
+    """Stable per-solution output root: published as an Airflow Asset for downstream DAGs."""
+    return f"{config.prefix}/{config.dataset_group}/batch/{sol.name}"
+
+
+def asset_uri(config: PipelineConfig, sol: SolutionConfig) -> str:
+    return f"s3://{config.bucket}/{batch_prefix(config, sol)}/"
+
+
+def _input_lines(sol: SolutionConfig, interactions: Any) -> list[dict[str, Any]]:
+    assert sol.batch_inference is not None
+    limit = sol.batch_inference.max_queries
+    # Most active users / most popular items first: deterministic and the most useful to precompute.
+    users = interactions["USER_ID"].value_counts(sort=True).index[:limit]
+    items = interactions["ITEM_ID"].value_counts(sort=True)
+    if sol.batch_inference.input == "users":
+        return [{"userId": str(u)} for u in users]
+    if sol.batch_inference.input == "items":
+        return [{"itemId": str(i)} for i in items.index[:limit]]
+    candidates = [str(i) for i in items.index[:sol.batch_inference.num_results]]
+    return [{"userId": str(u), "itemList": candidates} for u in users]
+
+
+def prepare_batch_input(
+    config: PipelineConfig, sol: SolutionConfig, serving: Mapping[str, Any], manifest: Mapping[str, Any]
+) -> dict[str, str]:
+    import pandas as pd
+    from airflow.providers.amazon.aws.hooks.s3 import S3Hook
+
+    s3 = S3Hook(aws_conn_id=config.aws_conn_id)
+    from personalize_pipeline.naming import batch_job_name
+
+    root = f"{batch_prefix(config, sol)}/{manifest['partition']}"
+    bucket, key = manifest["files"]["interactions"].removeprefix("s3://").split("/", 1)
+    with tempfile.TemporaryDirectory(prefix="personalize-batch-") as tmp:
+        local = Path(tmp) / "interactions.csv"
+        s3.get_key(key, bucket).download_file(str(local))
+        interactions = pd.read_csv(local, usecols=["USER_ID", "ITEM_ID"], dtype="string[pyarrow]")
+    lines = _input_lines(sol, interactions)
+    s3.load_string("".join(json.dumps(line) + "\n" for line in lines), key=f"{root}/input/queries.json",
+                   bucket_name=config.bucket, replace=True)
+    log.info("%s: %d batch queries (%s) staged", sol.name, len(lines), sol.batch_inference.input)  # type: ignore[union-attr]
+    return {"input_path": f"s3://{config.bucket}/{root}/input/queries.json",
+            "output_path": f"s3://{config.bucket}/{root}/output/", "queries": str(len(lines)),
+            "job_name": batch_job_name(config, sol.name, manifest["partition"], serving["version_arn"])}
+
+
+def write_summary(config: PipelineConfig, manifest: Mapping[str, Any] | None, validation: Mapping[str, Any] | None,
+                  results: Mapping[str, Mapping[str, Any]]) -> str:
+    """A short account a person can read: validated data, each solution's decision, where outputs are."""
+    from airflow.providers.amazon.aws.hooks.s3 import S3Hook
+
+    lines = [f"# Personalize pipeline `{config.name}` (dataset group `{config.dataset_group}`)", ""]
+    if manifest:
+        stats = manifest.get("stats", {})
+        lines.append(f"Staged partition `{manifest['partition']}`: " + ", ".join(
+            f"{name} {s['rows']} rows" for name, s in stats.items()))
+    if validation:
+        inter = validation.get("statistics", {}).get("interactions", {})
+        lines.append(f"Data validated: {inter.get('rows')} interactions, {inter.get('users')} users "
+                     f"({inter.get('users_meeting_minimum')} with >= {config.validation.min_interactions_per_user}"
+                     f" interactions), {inter.get('items')} items.")
+    lines.append("")
+    lines.append("| solution | version | decision | reason | report | batch output |")
+    lines.append("|---|---|---|---|---|---|")
+    for name, r in results.items():
+        lines.append(f"| {name} | {r.get('candidate', '-')} | {r.get('outcome', '-')} | {r.get('reason', '-')} | "
+                     f"{r.get('report', '-')} | {r.get('batch_output', '-')} |")
+    text = "\n".join(lines) + "\n"
+    if manifest:
+        key = f"{manifest['prefix'].removeprefix(f's3://{config.bucket}/')}/summary.md"
+        S3Hook(aws_conn_id=config.aws_conn_id).load_string(text, key=key, bucket_name=config.bucket, replace=True)
+        log.info("summary written to s3://%s/%s", config.bucket, key)
+    log.info("\n%s", text)
+    return text
+
+
+def summarize_run(config: PipelineConfig, context: Mapping[str, Any]) -> str:
+    """Gather each stage's XCom into the summary (tasks that did not run simply have nothing to say)."""
+    ti = context["ti"]
+    results: dict[str, dict[str, Any]] = {}
+    for sol in config.solutions:
+        g = sol.name
+        plan = ti.xcom_pull(task_ids=f"{g}.plan_training") or {}
+        compared = ti.xcom_pull(task_ids=f"{g}.compare") or {}
+        promoted = ti.xcom_pull(task_ids=f"{g}.decide") == (f"{g}.promote" if sol.campaign else f"{g}.record_promotion")
+        prepared = ti.xcom_pull(task_ids=f"{g}.prepare_batch_input") or {}
+        serving = ti.xcom_pull(task_ids=f"{g}.resolve_serving") or {}
+        metric = compared.get("decision", {}).get("primary_metric")
+        row = next((r for r in compared.get("decision", {}).get("rows", []) if r.get("metric") == metric), {})
+        results[g] = {
+            "candidate": (compared.get("candidate") or "-").rsplit("/", 1)[-1],
+            "outcome": "promoted" if promoted else ("kept" if compared else "-"),
+            "reason": "; ".join(filter(None, [plan.get("reason") if plan.get("reused") else None,
+                                              compared.get("reason")])) or "-",
+            "metric": f"{metric}={row.get('candidate')}" if row else "-",
+            "report": compared.get("report", {}).get("html", "-"),
+            "batch_output": prepared.get("output_path", "-"),
+            "serving": serving.get("version_arn", "-"),
+        }
+    manifest = ti.xcom_pull(task_ids="extract_and_stage")
+    validation = ti.xcom_pull(task_ids="validate_data")
+    return write_summary(config, manifest, validation, results)

@@ -1,0 +1,166 @@
+"""Per-solution decisions around training: plan (train or reuse), compare with the serving version, promote."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from personalize_pipeline.config import PipelineConfig, SolutionConfig
+from personalize_pipeline.naming import solution_version_name
+
+log = logging.getLogger(__name__)
+PROMOTED_TAG = "personalize-pipeline:promoted-at"
+
+
+def _hook(config: PipelineConfig) -> Any:
+    from personalize_provider.hooks.personalize import PersonalizeHook
+
+    return PersonalizeHook(aws_conn_id=config.aws_conn_id)
+
+
+def _versions(hook: Any, solution_arn: str) -> list[dict[str, Any]]:
+    return list(hook.list_resources("solution_version", solution_arn))
+
+
+def plan_training(config: PipelineConfig, sol: SolutionConfig, solution_arn: str, manifest: Mapping[str, Any],
+                  params: Mapping[str, Any], run_id: str) -> dict[str, Any]:
+    """Choose the training mode and the version name. The name is a hash of the staged data, so unchanged data
+    maps onto the version already trained on it: the training operator adopts it instead of paying again."""
+    hook = _hook(config)
+    versions = _versions(hook, solution_arn)
+    has_full = any(v.get("status") == "ACTIVE" and v.get("trainingMode", "FULL") == "FULL" for v in versions)
+    wanted = str(params.get("training_mode") or "CONFIG").upper()
+    mode = sol.training_mode if wanted == "CONFIG" else wanted
+    if mode in ("AUTO", "UPDATE"):
+        if not has_full:
+            log.info("%s: no ACTIVE FULL version yet, so training FULL instead of %s", sol.name, mode)
+        mode = "UPDATE" if has_full else "FULL"
+    force = run_id if params.get("force_retrain") else ""
+    name = solution_version_name(config, sol.name, manifest, mode, force)
+    existing = hook.find_by_name("solution_version", name, solution_arn, summary_hints={"trainingMode": mode})
+    if existing and existing.get("status") == "ACTIVE":
+        reason = (f"staged data unchanged since solution version {existing['solutionVersionArn']}: "
+                  "not retraining (set force_retrain to train anyway)")
+    elif existing:
+        reason = f"re-attaching to solution version {existing['solutionVersionArn']} ({existing.get('status')})"
+    else:
+        reason = f"training a new {mode} version {name} on staged data {manifest['partition']}"
+    log.info("%s: %s", sol.name, reason)
+    return {"version_name": name, "training_mode": mode, "reused": bool(existing), "reason": reason}
+
+
+def serving_version(config: PipelineConfig, sol: SolutionConfig, solution_arn: str) -> str | None:
+    """The version in service: the campaign's, or (no campaign) the last one tagged as promoted."""
+    hook = _hook(config)
+    if sol.campaign:
+        campaign = hook.find_by_name("campaign", campaign_name(config, sol), solution_arn)
+        if campaign:
+            arn: str | None = campaign.get("solutionVersionArn")
+            return arn
+    promoted: list[tuple[str, str]] = []
+    for version in _versions(hook, solution_arn):
+        if version.get("status") != "ACTIVE":
+            continue
+        tags = hook.client.list_tags_for_resource(resourceArn=version["solutionVersionArn"]).get("tags", [])
+        stamp = next((t["tagValue"] for t in tags if t["tagKey"] == PROMOTED_TAG), None)
+        if stamp:
+            promoted.append((stamp, version["solutionVersionArn"]))
+    return max(promoted)[1] if promoted else None
+
+
+def campaign_name(config: PipelineConfig, sol: SolutionConfig) -> str:
+    return sol.campaign.name if sol.campaign and sol.campaign.name else config.resource_name(sol.name)
+
+
+def campaign_config(sol: SolutionConfig) -> dict[str, Any] | None:
+    if not sol.campaign or sol.campaign.exploration_weight is None:
+        return None
+    exploration = {"explorationWeight": str(sol.campaign.exploration_weight)}
+    if sol.campaign.exploration_item_age_cutoff_days is not None:
+        exploration["explorationItemAgeCutOff"] = str(sol.campaign.exploration_item_age_cutoff_days)
+    return {"itemExplorationConfig": exploration}
+
+
+def _history(hook: Any, solution_arn: str, limit: int = 20) -> list[Any]:
+    from personalize_pipeline.report import VersionPoint
+
+    points = []
+    versions = sorted((v for v in _versions(hook, solution_arn) if v.get("status") == "ACTIVE"),
+                      key=lambda v: v["creationDateTime"])[-limit:]
+    for version in versions:
+        arn = version["solutionVersionArn"]
+        metrics = hook.client.get_solution_metrics(solutionVersionArn=arn).get("metrics", {})
+        tags = hook.client.list_tags_for_resource(resourceArn=arn).get("tags", [])
+        points.append(VersionPoint(version_arn=arn, created_at=version["creationDateTime"].timestamp(),
+                                   metrics=metrics, promoted=any(t["tagKey"] == PROMOTED_TAG for t in tags)))
+    return points
+
+
+def compare_and_report(config: PipelineConfig, sol: SolutionConfig, solution_arn: str, candidate_arn: str,
+                       candidate_metrics: Mapping[str, float], manifest: Mapping[str, Any],
+                       params: Mapping[str, Any]) -> dict[str, Any]:
+    """Gate the candidate against the serving version, log the table, write the report next to the run's data."""
+    from airflow.providers.amazon.aws.hooks.s3 import S3Hook
+
+    from personalize_pipeline.promotion import PromotionDecision, decide, format_table
+    from personalize_pipeline.report import write_report
+
+    hook = _hook(config)
+    rule = sol.promotion
+    overrides = {k: params[p] for k, p in (("primary_metric", "promotion_metric"),
+                                           ("min_relative_change", "min_relative_change"))
+                 if params.get(p) not in (None, "")}
+    if overrides:
+        rule = rule.model_copy(update=overrides)
+        log.info("%s: promotion rule overridden for this run: %s", sol.name, overrides)
+    incumbent_arn = serving_version(config, sol, solution_arn)
+    if incumbent_arn == candidate_arn:
+        decision = PromotionDecision(promote=False, reason="candidate is already the version in service",
+                                     rows=[], primary_metric=rule.primary_metric)
+    else:
+        incumbent = (hook.client.get_solution_metrics(solutionVersionArn=incumbent_arn).get("metrics", {})
+                     if incumbent_arn else None)
+        decision = decide(candidate_metrics, incumbent, rule)
+        if params.get("dry_run") and decision.promote:
+            decision = PromotionDecision(promote=False, reason=f"dry run: would promote ({decision.reason})",
+                                         rows=decision.rows, primary_metric=decision.primary_metric)
+    log.info("%s: %s vs %s\n%s", sol.name, candidate_arn, incumbent_arn or "(nothing in service)",
+             format_table(decision.rows) if decision.rows else "(no metrics to compare)")
+    log.info("%s: %s -> %s", sol.name, "PROMOTE" if decision.promote else "KEEP", decision.reason)
+    report_prefix = manifest["prefix"].removeprefix(f"s3://{config.bucket}/")
+    report = write_report(S3Hook(aws_conn_id=config.aws_conn_id), config.bucket, report_prefix, sol.name,
+                          decision, _history(hook, solution_arn))
+    log.info("%s: report %s (chart %s)", sol.name, report["html"], report["chart"])
+    return {"promote": decision.promote, "reason": decision.reason, "candidate": candidate_arn,
+            "incumbent": incumbent_arn, "report": report, "decision": decision.to_dict()}
+
+
+def record_promotion(config: PipelineConfig, version_arn: str, run_id: str) -> None:
+    """Promotion is recorded on the version itself (a tag), so it survives any Airflow metadata reset."""
+    from datetime import UTC, datetime
+
+    stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    _hook(config).client.tag_resource(resourceArn=version_arn, tags=[
+        {"tagKey": PROMOTED_TAG, "tagValue": stamp},
+        {"tagKey": "personalize-pipeline:promoted-by", "tagValue": run_id[:256]},
+    ])
+    log.info("recorded promotion of %s", version_arn)
+
+
+def resolve_serving(config: PipelineConfig, sol: SolutionConfig) -> dict[str, Any]:
+    """The version batch jobs should use now (after this run's promotion, if any), with the filter's ARN."""
+    from airflow.sdk.exceptions import AirflowSkipException
+
+    hook = _hook(config)
+    group = hook.find_by_name("dataset_group", config.dataset_group)
+    solution = group and hook.find_by_name("solution", config.resource_name(sol.name), group["datasetGroupArn"])
+    version = solution and serving_version(config, sol, solution["solutionArn"])
+    if not version:
+        raise AirflowSkipException(f"{sol.name}: no version in service yet, nothing to run batch inference on")
+    wanted = sol.batch_inference.filter if sol.batch_inference else None
+    found = wanted and hook.find_by_name("filter", config.resource_name(wanted), group["datasetGroupArn"])
+    if wanted and not found:
+        raise ValueError(f"{sol.name}: filter {config.resource_name(wanted)!r} does not exist in the dataset group")
+    return {"version_arn": version, "solution_arn": solution["solutionArn"],
+            "filter_arn": found["filterArn"] if found else None}
