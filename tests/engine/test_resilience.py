@@ -133,7 +133,8 @@ def test_fault_injection(tmp_path: Path, s3_url: str, frames: dict[str, pd.DataF
             region_name="us-east-1",
             aws_access_key_id="testing",
             aws_secret_access_key="testing",
-            config=Config(retries={"max_attempts": 10, "mode": "standard"}),
+            # legacy mode: no client-side retry quota, which hundreds of throttled polls would otherwise drain
+            config=Config(retries={"total_max_attempts": 15, "mode": "legacy"}),
         )
         env.personalize = patient  # set-up calls below retry through the injected throttling
         group, _ = env.loaded_group(frames, with_items=False)
