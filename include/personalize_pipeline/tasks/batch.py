@@ -99,14 +99,13 @@ def summarize_run(config: PipelineConfig, context: Mapping[str, Any]) -> str:
         g = sol.name
         plan = ti.xcom_pull(task_ids=f"{g}.plan_training") or {}
         compared = ti.xcom_pull(task_ids=f"{g}.compare") or {}
-        promoted = ti.xcom_pull(task_ids=f"{g}.decide") == (f"{g}.promote" if sol.campaign else f"{g}.record_promotion")
         prepared = ti.xcom_pull(task_ids=f"{g}.prepare_batch_input") or {}
         serving = ti.xcom_pull(task_ids=f"{g}.resolve_serving") or {}
         metric = compared.get("decision", {}).get("primary_metric")
         row = next((r for r in compared.get("decision", {}).get("rows", []) if r.get("metric") == metric), {})
         results[g] = {
             "candidate": (compared.get("candidate") or "-").rsplit("/", 1)[-1],
-            "outcome": "promoted" if promoted else ("kept" if compared else "-"),
+            "outcome": ("promoted" if compared["promote"] else "kept") if compared else "-",
             "reason": "; ".join(filter(None, [plan.get("reason") if plan.get("reused") else None,
                                               compared.get("reason")])) or "-",
             "metric": f"{metric}={row.get('candidate')}" if row else "-",

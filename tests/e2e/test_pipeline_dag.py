@@ -1,0 +1,178 @@
+"""The whole pipeline through `airflow dags test` against moto S3 and the local Personalize engine.
+
+The tests share one engine and run in order, like nights in production: a first run promotes, a re-run of the
+same date changes nothing, a run on degraded data is rejected, invalid data stops at the gate, Params override
+defaults, and INCREMENTAL intervals import in order.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+
+from personalize_local.stack import local_stack
+from personalize_pipeline.local_run import REPO, airflow_env, dags_test, prepare_airflow
+from personalize_pipeline.sample_data import generate_database
+
+pytestmark = pytest.mark.slow
+BUCKET = "pipeline-e2e"
+DG = "lms-recommendations"
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    root = tmp_path_factory.mktemp("pipeline")
+    db = root / "lms.db"
+    generate_database(db, n_events=30_000, seed=21)
+    with local_stack(root / "services") as stack:
+        kwargs = {"endpoint_url": stack.personalize_endpoint_url, "region_name": "us-east-1",
+                  "aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
+        env = airflow_env(root / "airflow", stack.env(), db, PERSONALIZE_BUCKET=BUCKET)
+        prepare_airflow(env)
+        yield {"root": root, "db": db, "stack": stack, "env": env,
+               "personalize": boto3.client("personalize", **kwargs),
+               "runtime": boto3.client("personalize-runtime", **kwargs),
+               "s3": boto3.client("s3", **{**kwargs, "endpoint_url": stack.s3_endpoint_url})}
+
+
+def run(world: dict[str, Any], date: str, *, conf: dict[str, Any] | None = None, config_dir: Path | None = None,
+        db: Path | None = None) -> str:
+    env = dict(world["env"])
+    if config_dir:
+        env["PERSONALIZE_PIPELINE_CONFIG_DIR"] = str(config_dir)
+    if db:
+        env["AIRFLOW_CONN_LMS_DB"] = json.dumps({"conn_type": "sqlite", "host": str(db)})
+    dag_id = "personalize_lms" if not config_dir else f"personalize_{next(config_dir.glob('*.yaml')).stem}"
+    result = dags_test(env, dag_id, date, conf)
+    return result.stdout + result.stderr
+
+
+def group_arn(world: dict[str, Any], name: str = DG) -> str | None:
+    groups = world["personalize"].list_dataset_groups()["datasetGroups"]
+    return next((g["datasetGroupArn"] for g in groups if g["name"] == name), None)
+
+
+def inventory(world: dict[str, Any]) -> dict[str, list[str]]:
+    """Every resource and job of the default dataset group, by kind."""
+    p, dsg = world["personalize"], group_arn(world)
+    solutions = [s["solutionArn"] for s in p.list_solutions(datasetGroupArn=dsg)["solutions"]]
+    datasets = [d["datasetArn"] for d in p.list_datasets(datasetGroupArn=dsg)["datasets"]]
+    versions = [v["solutionVersionArn"] for s in solutions
+                for v in p.list_solution_versions(solutionArn=s)["solutionVersions"]]
+    return {
+        "datasets": datasets, "solutions": solutions, "versions": versions,
+        "imports": [j["datasetImportJobArn"] for d in datasets
+                    for j in p.list_dataset_import_jobs(datasetArn=d)["datasetImportJobs"]],
+        "campaigns": [c["campaignArn"] for s in solutions for c in p.list_campaigns(solutionArn=s)["campaigns"]],
+        "batch": [j["batchInferenceJobArn"] for j in p.list_batch_inference_jobs()["batchInferenceJobs"]],
+        "filters": [f["filterArn"] for f in p.list_filters(datasetGroupArn=dsg)["Filters"]],
+    }
+
+
+def campaign(world: dict[str, Any]) -> dict[str, Any]:
+    p = world["personalize"]
+    arn = next(c["campaignArn"] for c in p.list_campaigns()["campaigns"] if c["name"].endswith("user-personalization"))
+    return p.describe_campaign(campaignArn=arn)["campaign"]
+
+
+def test_first_run_promotes_and_serves(world: dict[str, Any]) -> None:
+    out = run(world, "2026-11-01")
+    assert "state=success" in out, out[-6000:]
+    p = world["personalize"]
+    assert p.describe_dataset_group(datasetGroupArn=group_arn(world))["datasetGroup"]["status"] == "ACTIVE"
+    served = campaign(world)
+    assert served["status"] == "ACTIVE"
+    assert served["campaignConfig"]["itemExplorationConfig"]["explorationWeight"] == "0.3"
+    items = world["runtime"].get_recommendations(campaignArn=served["campaignArn"], userId="u000003",
+                                                 numResults=10)["itemList"]
+    assert len(items) == 10
+    # batch outputs: one JSON line per query, with recommendations
+    s3 = world["s3"]
+    outs = [o["Key"] for o in s3.list_objects_v2(Bucket=BUCKET, Prefix="personalize/")["Contents"]
+            if o["Key"].endswith(".out")]
+    assert {k.split("/")[3] for k in outs} == {"user-personalization", "sims", "ranking"}
+    for key in outs:
+        lines = s3.get_object(Bucket=BUCKET, Key=key)["Body"].read().decode().splitlines()
+        assert lines
+        for line in lines:
+            record = json.loads(line)
+            assert record["error"] is None and record["output"]["recommendedItems"]
+    keys = [o["Key"] for o in s3.list_objects_v2(Bucket=BUCKET, Prefix="personalize/")["Contents"]]
+    for sol in ("user-personalization", "sims", "popularity", "ranking"):
+        assert any(k.endswith(f"reports/{sol}/report.html") for k in keys)
+        assert any(k.endswith(f"reports/{sol}/chart.png") for k in keys)
+    assert any(k.endswith("/summary.md") for k in keys)
+    assert "PROMOTE" in out and "Skipping registering function" not in out
+    world["first"] = inventory(world)
+    world["served"] = served["solutionVersionArn"]
+
+
+def test_second_run_of_same_date_creates_nothing(world: dict[str, Any]) -> None:
+    out = run(world, "2026-11-01")
+    assert "state=success" in out, out[-6000:]
+    assert inventory(world) == world["first"]
+    assert "not retraining" in out
+    assert campaign(world)["solutionVersionArn"] == world["served"]
+
+
+def test_params_override_defaults(world: dict[str, Any]) -> None:
+    out = run(world, "2026-11-01", conf={"dry_run": True, "force_retrain": True,
+                                         "promotion_metric": "coverage", "min_relative_change": -0.99})
+    assert "state=success" in out, out[-6000:]
+    assert "promotion rule overridden for this run" in out and "'primary_metric': 'coverage'" in out
+    assert "dry run: would promote" in out
+    after = inventory(world)
+    assert len(after["versions"]) == len(world["first"]["versions"]) + 4  # force_retrain trained every solution
+    assert campaign(world)["solutionVersionArn"] == world["served"]  # dry run: campaign untouched
+
+
+def test_degraded_data_is_not_promoted(world: dict[str, Any]) -> None:
+    degraded = world["root"] / "degraded.db"
+    degraded.write_bytes(world["db"].read_bytes())
+    with sqlite3.connect(degraded) as conn:  # shuffle item ids: the taste structure is gone
+        conn.execute("update events set item_id = (select item_id from items order by random() limit 1) "
+                     "where event_id % 10 != 0")
+    out = run(world, "2026-11-01", db=degraded)
+    assert "state=success" in out, out[-6000:]  # a rejection is not a failure
+    assert "user-personalization: KEEP" in out
+    assert campaign(world)["solutionVersionArn"] == world["served"]
+
+
+def test_invalid_data_stops_at_the_gate(world: dict[str, Any], tmp_path: Path) -> None:
+    text = (REPO / "include" / "config" / "lms.yaml").read_text()
+    text = text.replace("name: lms", "name: gate").replace("dataset_group: lms-recommendations",
+                                                            "dataset_group: gate-test")
+    (tmp_path / "gate.yaml").write_text(text + "\nretry_delay_seconds: 1\n")
+    empty = tmp_path / "empty.db"
+    generate_database(empty, n_events=600, seed=3)  # too few interactions for Personalize
+    out = run(world, "2026-11-01", config_dir=tmp_path, db=empty)
+    assert "state=failed" in out
+    assert "enough interactions after the event filter" in out
+    assert group_arn(world, "gate-test") is None  # nothing created, nothing imported
+    assert not [j for j in world["personalize"].list_dataset_import_jobs()["datasetImportJobs"]
+                if j["jobName"].startswith("gate-test")]
+
+
+def test_incremental_intervals_import_in_order(world: dict[str, Any], tmp_path: Path) -> None:
+    config = {"name": "incr", "dataset_group": "lms-incremental", "import_mode": "INCREMENTAL",
+              "datasets": ["interactions"], "retry_delay_seconds": 1, "validation": {"min_interactions": 10}}
+    (tmp_path / "incr.yaml").write_text(json.dumps(config))
+    for day in ("2026-10-29", "2026-10-30"):
+        out = run(world, day, config_dir=tmp_path)
+        assert "state=success" in out, out[-6000:]
+    staged = {o["Key"].split("/")[3] for o in world["s3"].list_objects_v2(
+        Bucket=BUCKET, Prefix="personalize/lms-incremental/staged/")["Contents"]}
+    assert staged == {"interval=20261028T000000Z_20261029T000000Z", "interval=20261029T000000Z_20261030T000000Z"}
+    p = world["personalize"]
+    dataset = p.list_datasets(datasetGroupArn=group_arn(world, "lms-incremental"))["datasets"][0]["datasetArn"]
+    jobs = [p.describe_dataset_import_job(datasetImportJobArn=j["datasetImportJobArn"])["datasetImportJob"]
+            for j in p.list_dataset_import_jobs(datasetArn=dataset)["datasetImportJobs"]]
+    jobs.sort(key=lambda j: j["creationDateTime"])
+    assert [j["importMode"] for j in jobs] == ["INCREMENTAL", "INCREMENTAL"]
+    assert [j["dataSource"]["dataLocation"].split("/")[-2] for j in jobs] == sorted(staged)
