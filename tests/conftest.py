@@ -3,10 +3,7 @@
 
 from __future__ import annotations
 
-import json
 import os
-import subprocess
-import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -48,22 +45,10 @@ def s3_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
 
 @pytest.fixture(scope="session")
 def airflow_db() -> Path:
-    """A migrated metadata DB for `airflow dags test` runs (one per test session)."""
+    """A migrated metadata DB in the session's AIRFLOW_HOME, for `airflow dags test` runs."""
+    import subprocess
+    import sys
+
     subprocess.run([sys.executable, "-m", "airflow", "db", "migrate"], check=True, capture_output=True,
                    env=os.environ.copy(), timeout=300)
     return _HOME
-
-
-def airflow_env(stack: object, lms_db: Path, **extra: str) -> dict[str, str]:
-    env = {**os.environ, **stack.env(),  # type: ignore[attr-defined]
-           "AIRFLOW_CONN_LMS_DB": json.dumps({"conn_type": "sqlite", "host": str(lms_db)})}
-    env.update(extra)
-    return env
-
-
-def run_dag_test(dag_id: str, logical_date: str, env: dict[str, str], *extra_args: str,
-                 timeout: int = 900) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "airflow", "dags", "test", dag_id, logical_date, *extra_args],
-        capture_output=True, text=True, env=env, timeout=timeout, cwd=REPO,
-    )

@@ -16,7 +16,7 @@ import boto3
 
 from personalize_local.stack import FAKE_ACCESS_KEY, FAKE_SECRET_KEY, local_stack
 from personalize_pipeline.config import config_dir, load_config
-from personalize_pipeline.local_run import REPO, airflow_env, dags_test, prepare_airflow
+from personalize_pipeline.local_run import REPO, airflow_env, dagrun_state, dags_test, prepare_airflow
 
 LOGICAL_DATE = "2026-11-01"  # the sample database's activity ends on this day
 
@@ -34,7 +34,7 @@ def main() -> int:
         print(f"demo: running {config.dag_id} for {LOGICAL_DATE} through `airflow dags test` ...", flush=True)
         result = dags_test(env, config.dag_id, LOGICAL_DATE)
         (work / "dags_test.log").write_text(result.stdout + result.stderr)
-        ok = result.returncode == 0 and "state=success" in result.stdout + result.stderr
+        ok = result.returncode == 0 and dagrun_state(result.stdout + result.stderr) == "success"
         s3 = boto3.client("s3", endpoint_url=stack.s3_endpoint_url, region_name=stack.region,
                           aws_access_key_id=FAKE_ACCESS_KEY, aws_secret_access_key=FAKE_SECRET_KEY)
         summaries = [o["Key"] for o in s3.list_objects_v2(Bucket=config.bucket, Prefix=config.prefix).get(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -47,6 +48,12 @@ def prepare_airflow(env: dict[str, str], config: PipelineConfig | None = None) -
     names = pools.model_dump() if pools else {k: f"personalize_{k}" for k in POOL_SLOTS}
     for kind, name in names.items():
         _airflow(env, "pools", "set", name, str(POOL_SLOTS[kind]), f"Amazon Personalize {kind} quota", timeout=120)
+
+
+def dagrun_state(output: str) -> str | None:
+    """The final state `airflow dags test` reports for the run ("success", "failed"), or None if it never ended."""
+    found = re.findall(r"DagRun Finished: .*?\bstate=(\w+)", output)
+    return found[-1] if found else None
 
 
 def dags_test(env: dict[str, str], dag_id: str, logical_date: str, conf: dict[str, object] | None = None,

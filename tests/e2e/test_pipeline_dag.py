@@ -17,7 +17,7 @@ import boto3
 import pytest
 
 from personalize_local.stack import local_stack
-from personalize_pipeline.local_run import REPO, airflow_env, dags_test, prepare_airflow
+from personalize_pipeline.local_run import REPO, airflow_env, dagrun_state, dags_test, prepare_airflow
 from personalize_pipeline.sample_data import generate_database
 
 pytestmark = pytest.mark.slow
@@ -83,7 +83,7 @@ def campaign(world: dict[str, Any]) -> dict[str, Any]:
 
 def test_first_run_promotes_and_serves(world: dict[str, Any]) -> None:
     out = run(world, "2026-11-01")
-    assert "state=success" in out, out[-6000:]
+    assert dagrun_state(out) == "success", out[-6000:]
     p = world["personalize"]
     assert p.describe_dataset_group(datasetGroupArn=group_arn(world))["datasetGroup"]["status"] == "ACTIVE"
     served = campaign(world)
@@ -108,14 +108,24 @@ def test_first_run_promotes_and_serves(world: dict[str, Any]) -> None:
         assert any(k.endswith(f"reports/{sol}/report.html") for k in keys)
         assert any(k.endswith(f"reports/{sol}/chart.png") for k in keys)
     assert any(k.endswith("/summary.md") for k in keys)
-    assert "PROMOTE" in out and "Skipping registering function" not in out
+    assert "PROMOTE" in out and "Skipping registering function" not in out  # GX import spam silenced
+    # the staged partition matches the source: positive-only filter, duplicates dropped, the run's interval
+    prefix = "personalize/lms-recommendations/staged/snapshot=20261101T000000Z"
+    manifest = json.loads(s3.get_object(Bucket=BUCKET, Key=f"{prefix}/_manifest.json")["Body"].read())
+    with sqlite3.connect(world["db"]) as conn:
+        positives = conn.execute("select count(*) from (select distinct user_id, item_id, event_type, occurred_at "
+                                 "from events where rating >= 3 or (event_type = 'watch' and completion >= 0.9))"
+                                 ).fetchone()[0]
+    assert manifest["stats"]["interactions"]["rows"] == positives
+    assert manifest["mode"] == "full"
+    assert manifest["interval"] == {"start": 1_793_404_800, "end": 1_793_491_200}
     world["first"] = inventory(world)
     world["served"] = served["solutionVersionArn"]
 
 
 def test_second_run_of_same_date_creates_nothing(world: dict[str, Any]) -> None:
     out = run(world, "2026-11-01")
-    assert "state=success" in out, out[-6000:]
+    assert dagrun_state(out) == "success", out[-6000:]
     assert inventory(world) == world["first"]
     assert "not retraining" in out
     assert campaign(world)["solutionVersionArn"] == world["served"]
@@ -124,7 +134,7 @@ def test_second_run_of_same_date_creates_nothing(world: dict[str, Any]) -> None:
 def test_params_override_defaults(world: dict[str, Any]) -> None:
     out = run(world, "2026-11-01", conf={"dry_run": True, "force_retrain": True,
                                          "promotion_metric": "coverage", "min_relative_change": -0.99})
-    assert "state=success" in out, out[-6000:]
+    assert dagrun_state(out) == "success", out[-6000:]
     assert "promotion rule overridden for this run" in out and "'primary_metric': 'coverage'" in out
     assert "dry run: would promote" in out
     after = inventory(world)
@@ -139,7 +149,7 @@ def test_degraded_data_is_not_promoted(world: dict[str, Any]) -> None:
         conn.execute("update events set item_id = (select item_id from items order by random() limit 1) "
                      "where event_id % 10 != 0")
     out = run(world, "2026-11-01", db=degraded)
-    assert "state=success" in out, out[-6000:]  # a rejection is not a failure
+    assert dagrun_state(out) == "success", out[-6000:]  # a rejection is not a failure
     assert "user-personalization: KEEP" in out
     assert campaign(world)["solutionVersionArn"] == world["served"]
 
@@ -152,8 +162,10 @@ def test_invalid_data_stops_at_the_gate(world: dict[str, Any], tmp_path: Path) -
     empty = tmp_path / "empty.db"
     generate_database(empty, n_events=600, seed=3)  # too few interactions for Personalize
     out = run(world, "2026-11-01", config_dir=tmp_path, db=empty)
-    assert "state=failed" in out
-    assert "enough interactions after the event filter" in out
+    assert dagrun_state(out) == "failed"
+    assert "enough interactions after the event filter" in out and ">= 1000" in out
+    docs = world["s3"].list_objects_v2(Bucket=BUCKET, Prefix="personalize/gate-test/staged/")["Contents"]
+    assert any(o["Key"].endswith("data_docs/index.html") for o in docs)
     assert group_arn(world, "gate-test") is None  # nothing created, nothing imported
     assert not [j for j in world["personalize"].list_dataset_import_jobs()["datasetImportJobs"]
                 if j["jobName"].startswith("gate-test")]
@@ -161,11 +173,11 @@ def test_invalid_data_stops_at_the_gate(world: dict[str, Any], tmp_path: Path) -
 
 def test_incremental_intervals_import_in_order(world: dict[str, Any], tmp_path: Path) -> None:
     config = {"name": "incr", "dataset_group": "lms-incremental", "import_mode": "INCREMENTAL",
-              "datasets": ["interactions"], "retry_delay_seconds": 1, "validation": {"min_interactions": 10}}
+              "datasets": ["interactions"], "retry_delay_seconds": 1, "validation": {"min_interactions": 10, "min_users": 2}}
     (tmp_path / "incr.yaml").write_text(json.dumps(config))
     for day in ("2026-10-29", "2026-10-30"):
         out = run(world, day, config_dir=tmp_path)
-        assert "state=success" in out, out[-6000:]
+        assert dagrun_state(out) == "success", out[-6000:]
     staged = {o["Key"].split("/")[3] for o in world["s3"].list_objects_v2(
         Bucket=BUCKET, Prefix="personalize/lms-incremental/staged/")["Contents"]}
     assert staged == {"interval=20261028T000000Z_20261029T000000Z", "interval=20261029T000000Z_20261030T000000Z"}
