@@ -22,6 +22,7 @@ NAME_PATTERN = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9\-_]*$")
 NAME_MAX = 63
 DEFAULT_CONFIG_DIR = Path(__file__).resolve().parents[1] / "config"
 DatasetType = Literal["interactions", "items", "users"]
+ALL_DATASETS: tuple[DatasetType, ...] = ("interactions", "items", "users")
 
 
 class ConfigError(ValueError):
@@ -51,9 +52,7 @@ class EventFilter(_Model):
 
 class SourceConfig(_Model):
     conn_id: str = "lms_db"
-    sql: dict[DatasetType, str] = Field(
-        default_factory=lambda: {"interactions": "interactions.sql", "items": "items.sql", "users": "users.sql"}
-    )
+    sql: dict[DatasetType, str] = Field(default_factory=lambda: {d: f"{d}.sql" for d in ALL_DATASETS})
     chunk_rows: int = Field(200_000, ge=1_000, le=5_000_000)
 
 
@@ -158,7 +157,7 @@ class PipelineConfig(_Model):
     )
     kms_key_arn: str | None = None
     import_mode: Literal["FULL", "INCREMENTAL"] = "FULL"
-    datasets: list[DatasetType] = Field(default_factory=lambda: ["interactions", "items", "users"])
+    datasets: list[DatasetType] = Field(default_factory=lambda: list(ALL_DATASETS))
     source: SourceConfig = Field(default_factory=SourceConfig)
     event_filter: EventFilter = Field(default_factory=EventFilter)
     validation: ValidationConfig = Field(default_factory=ValidationConfig)

@@ -138,7 +138,7 @@ def _solution_group(
             solution_config=sol.solution_config or None, **waits)
 
         @task(task_id="plan_training")
-        def plan_training(solution: dict[str, Any], manifest: dict[str, Any], **context: Any) -> dict[str, Any]:
+        def plan_training(solution: Any, manifest: Any, **context: Any) -> dict[str, Any]:
             from personalize_pipeline.tasks.training import plan_training as run
 
             return run(config, sol, solution["arn"], manifest, context["params"], context["run_id"])
@@ -152,7 +152,7 @@ def _solution_group(
             task_id="metrics", solution_version_arn=_xcom(f"{g}.train", "arn"), aws_conn_id=config.aws_conn_id)
 
         @task(task_id="compare")
-        def compare(solution: dict[str, Any], trained: dict[str, Any], manifest: dict[str, Any],
+        def compare(solution: Any, trained: Any, manifest: Any,
                     **context: Any) -> dict[str, Any]:
             from personalize_pipeline.tasks.training import compare_and_report
 
@@ -163,17 +163,17 @@ def _solution_group(
         promote_first = f"{g}.promote" if sol.campaign else f"{g}.record_promotion"
 
         @task.branch(task_id="decide")
-        def decide(result: dict[str, Any]) -> str:
+        def decide(result: Any) -> str:
             return promote_first if result["promote"] else f"{g}.keep"
 
         @task(task_id="record_promotion")
-        def record_promotion(result: dict[str, Any], **context: Any) -> None:
+        def record_promotion(result: Any, **context: Any) -> None:
             from personalize_pipeline.tasks.training import record_promotion as run
 
             run(config, result["candidate"], context["run_id"])
 
         @task(task_id="keep")
-        def keep(result: dict[str, Any], **context: Any) -> str:
+        def keep(result: Any, **context: Any) -> str:
             from personalize_pipeline.notify import NotificationEvent, notify
 
             message = f"{sol.name}: kept {result['incumbent'] or 'nothing in service'}: {result['reason']}"
@@ -210,7 +210,7 @@ def _solution_group(
         if sol.batch_inference:
 
             @task(task_id="prepare_batch_input")
-            def prepare_batch_input(serving: dict[str, Any], **context: Any) -> dict[str, Any]:
+            def prepare_batch_input(serving: Any, **context: Any) -> dict[str, Any]:
                 from personalize_pipeline.tasks.batch import prepare_batch_input as run
                 from personalize_pipeline.tasks.data_stage import manifest_for_run
 
@@ -255,7 +255,7 @@ def build_dag(config: PipelineConfig) -> DAG:
             return run(config, context)
 
         @task(task_id="validate_data", retries=0)
-        def validate_data(manifest: dict[str, Any]) -> dict[str, Any]:
+        def validate_data(manifest: Any) -> dict[str, Any]:
             from personalize_pipeline.tasks.data_stage import validate_staged
 
             return validate_staged(config, manifest)
@@ -278,17 +278,13 @@ def build_dag(config: PipelineConfig) -> DAG:
         plan = plan_run()
         plan >> [manifest, batch_only]
         validated = validate_data(manifest)
-        last = [validated]
-        if config.solutions:
-            _, ready = _dataset_stage(config, validated)
-            for sol in config.solutions:
-                _solution_group(config, sol, manifest, ready, batch_only)
-            last = list(dag.leaves)
-        else:
-            _dataset_stage(config, validated)
+        _, ready = _dataset_stage(config, validated)
+        for sol in config.solutions:
+            _solution_group(config, sol, manifest, ready, batch_only)
+        leaves: list[Any] = list(dag.leaves)
         end = summary()
-        last >> end
-        watched = [t for t in dag.tasks if t.task_id != "summary"]
+        leaves >> end
+        watched: list[Any] = [t for t in dag.tasks if t.task_id != "summary"]
         watched >> run_failed()
     return dag
 

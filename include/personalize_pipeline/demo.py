@@ -10,11 +10,10 @@ from __future__ import annotations
 import shutil
 import sys
 import time
-from pathlib import Path
 
 import boto3
-
 from personalize_local.stack import FAKE_ACCESS_KEY, FAKE_SECRET_KEY, local_stack
+
 from personalize_pipeline.config import config_dir, load_config
 from personalize_pipeline.local_run import REPO, airflow_env, dagrun_state, dags_test, prepare_airflow
 

@@ -34,7 +34,7 @@ def airflow_env(airflow_home: Path, stack_env: dict[str, str], lms_db: Path, **e
 
 
 def _airflow(env: dict[str, str], *args: str, timeout: int = 900) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "airflow", *args], capture_output=True, text=True, env=env,
+    return subprocess.run([sys.executable, "-m", "airflow", *args], capture_output=True, text=True, env=env,  # noqa: S603
                           timeout=timeout, cwd=REPO, check=False)
 
 

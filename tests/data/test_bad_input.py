@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-
 from personalize_pipeline.validate import validate_files
 
 HEADER = ["USER_ID", "ITEM_ID", "EVENT_TYPE", "EVENT_VALUE", "TIMESTAMP"]
@@ -71,7 +70,7 @@ def test_null_user_id(tmp_path: Path) -> None:
 def test_bad_timestamps(tmp_path: Path, value: str, rule: str) -> None:
     frame = interactions().astype({"TIMESTAMP": "string"})
     frame.loc[3, "TIMESTAMP"] = value
-    observed, expected, where = failures(write(tmp_path, frame))[rule]
+    observed, _, where = failures(write(tmp_path, frame))[rule]
     assert observed.startswith("1 unexpected") and "CSV lines 5" in where
 
 
@@ -109,14 +108,14 @@ def test_header_only(tmp_path: Path) -> None:
 def test_non_utf8_bytes(tmp_path: Path) -> None:
     path = write(tmp_path, interactions())
     path.write_bytes(path.read_bytes().replace(b"u1,", "\u00fa1,".encode("latin-1"), 1))
-    observed, expected, _ = failures(path)["file is UTF-8 encoded"]
+    _, expected, _ = failures(path)["file is UTF-8 encoded"]
     assert expected == "UTF-8 text"
 
 
 def test_duplicate_rows(tmp_path: Path) -> None:
     frame = interactions()
     frame = pd.concat([frame, frame.iloc[[10, 11]]])
-    observed, _, where = failures(write(tmp_path, frame))["no duplicate (USER_ID, ITEM_ID, EVENT_TYPE, TIMESTAMP) rows"]
+    observed, _, _ = failures(write(tmp_path, frame))["no duplicate (USER_ID, ITEM_ID, EVENT_TYPE, TIMESTAMP) rows"]
     assert observed.startswith("4 unexpected")
 
 

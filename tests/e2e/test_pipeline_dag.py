@@ -15,7 +15,6 @@ from typing import Any
 
 import boto3
 import pytest
-
 from personalize_local.stack import local_stack
 from personalize_pipeline.local_run import REPO, airflow_env, dagrun_state, dags_test, prepare_airflow
 from personalize_pipeline.sample_data import generate_database
@@ -77,7 +76,8 @@ def inventory(world: dict[str, Any]) -> dict[str, list[str]]:
 
 def campaign(world: dict[str, Any]) -> dict[str, Any]:
     p = world["personalize"]
-    arn = next(c["campaignArn"] for c in p.list_campaigns()["campaigns"] if c["name"].endswith("user-personalization"))
+    arn = next(c["campaignArn"] for c in p.list_campaigns()["campaigns"]
+               if c["name"].endswith("user-personalization"))
     return p.describe_campaign(campaignArn=arn)["campaign"]
 
 
@@ -173,7 +173,8 @@ def test_invalid_data_stops_at_the_gate(world: dict[str, Any], tmp_path: Path) -
 
 def test_incremental_intervals_import_in_order(world: dict[str, Any], tmp_path: Path) -> None:
     config = {"name": "incr", "dataset_group": "lms-incremental", "import_mode": "INCREMENTAL",
-              "datasets": ["interactions"], "retry_delay_seconds": 1, "validation": {"min_interactions": 10, "min_users": 2}}
+              "datasets": ["interactions"], "retry_delay_seconds": 1,
+              "validation": {"min_interactions": 10, "min_users": 2}}
     (tmp_path / "incr.yaml").write_text(json.dumps(config))
     for day in ("2026-10-29", "2026-10-30"):
         out = run(world, day, config_dir=tmp_path)

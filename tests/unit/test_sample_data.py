@@ -4,7 +4,6 @@ import sqlite3
 from pathlib import Path
 
 import pandas as pd
-
 from personalize_pipeline.sample_data import GENRES, PERIOD_END, generate_database, generate_frames
 
 

@@ -5,7 +5,6 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-
 from personalize_pipeline import transform
 from personalize_pipeline.config import EventFilter, PipelineConfig
 from personalize_pipeline.extract import Interval, extract_dataset, render_sql

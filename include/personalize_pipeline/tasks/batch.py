@@ -102,7 +102,8 @@ def summarize_run(config: PipelineConfig, context: Mapping[str, Any]) -> str:
         prepared = ti.xcom_pull(task_ids=f"{g}.prepare_batch_input") or {}
         serving = ti.xcom_pull(task_ids=f"{g}.resolve_serving") or {}
         metric = compared.get("decision", {}).get("primary_metric")
-        row = next((r for r in compared.get("decision", {}).get("rows", []) if r.get("metric") == metric), {})
+        rows = compared.get("decision", {}).get("rows", [])
+        row: dict[str, Any] = next((r for r in rows if r.get("metric") == metric), {})
         results[g] = {
             "candidate": (compared.get("candidate") or "-").rsplit("/", 1)[-1],
             "outcome": ("promoted" if compared["promote"] else "kept") if compared else "-",
