@@ -27,7 +27,7 @@ def client(service: str, endpoint: str, retries: bool = False) -> Any:
         endpoint_url=endpoint,
         region_name=REGION,
         aws_access_key_id="testing",
-        aws_secret_access_key="testing",
+        aws_secret_access_key="testing",  # pragma: allowlist secret
         config=NO_RETRY if not retries else None,
     )
 

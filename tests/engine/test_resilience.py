@@ -132,7 +132,7 @@ def test_fault_injection(tmp_path: Path, s3_url: str, frames: dict[str, pd.DataF
             endpoint_url=url,
             region_name="us-east-1",
             aws_access_key_id="testing",
-            aws_secret_access_key="testing",
+            aws_secret_access_key="testing",  # pragma: allowlist secret
             # legacy mode: no client-side retry quota, which hundreds of throttled polls would otherwise drain
             config=Config(retries={"total_max_attempts": 15, "mode": "legacy"}),
         )

@@ -64,7 +64,7 @@ class Stack:
             endpoint_url=stack.s3_endpoint_url,
             region_name=stack.region,
             aws_access_key_id="testing",
-            aws_secret_access_key="testing",
+            aws_secret_access_key="testing",  # pragma: allowlist secret
         )
         self.bucket = "operators-" + uuid.uuid4().hex[:8]
         self.s3.create_bucket(Bucket=self.bucket)

@@ -61,6 +61,7 @@ def slack(monkeypatch: pytest.MonkeyPatch) -> Iterator[_SlackServer]:
     thread.start()
     monkeypatch.setenv(
         "AIRFLOW_CONN_SLACK_TEST",
+        # pragma: allowlist nextline secret
         json.dumps({"conn_type": "slackwebhook", "host": srv.url, "password": "T000/B000/XXXX"}),
     )
     yield srv
@@ -73,7 +74,7 @@ def slack(monkeypatch: pytest.MonkeyPatch) -> Iterator[_SlackServer]:
 def aws_env(monkeypatch: pytest.MonkeyPatch) -> None:
     for key, value in {
         "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",  # pragma: allowlist secret
         "AWS_SECURITY_TOKEN": "testing",
         "AWS_SESSION_TOKEN": "testing",
         "AWS_DEFAULT_REGION": "us-east-1",
@@ -88,6 +89,7 @@ def _aws_conn(**extra: str) -> str:
         {
             "conn_type": "aws",
             "login": "testing",
+            # pragma: allowlist nextline secret
             "password": "testing",
             "extra": {"region_name": "us-east-1", **extra},
         }

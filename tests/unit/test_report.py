@@ -148,10 +148,12 @@ def test_html_escapes_reason_and_metric_names() -> None:
 def aws_env(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(
         "AIRFLOW_CONN_AWS_TEST",
+        # pragma: allowlist nextline secret
         '{"conn_type":"aws","login":"testing","password":"testing","extra":{"region_name":"us-east-1"}}',
     )
     for key, value in {
         "AWS_ACCESS_KEY_ID": "testing",
+        # pragma: allowlist nextline secret
         "AWS_SECRET_ACCESS_KEY": "testing",
         "AWS_SECURITY_TOKEN": "testing",
         "AWS_SESSION_TOKEN": "testing",
