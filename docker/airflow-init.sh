@@ -31,6 +31,9 @@ if [[ ! -f "${LMS_DB}" ]]; then
   if [[ "${created_dir}" == "true" ]]; then chown "${AIRFLOW_UID}:0" "$(dirname "${LMS_DB}")"; fi
 fi
 
+echo "Pools sized to Personalize quotas"
+/entrypoint bash -c 'personalize-pipeline pools > /tmp/personalize-pools.json && airflow pools import /tmp/personalize-pools.json'
+
 echo "Bucket"
 /entrypoint python "${HERE}/airflow_init.py" local-bucket
 

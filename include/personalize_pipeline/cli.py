@@ -1,6 +1,7 @@
 """`personalize-pipeline`: the pipeline's checks outside Airflow.
 
     personalize-pipeline validate --dataset interactions|items|users PATH [--config FILE]
+    personalize-pipeline pools > pools.json && airflow pools import pools.json
 
 Exit code 0 when the file passes every rule, 1 with a table of failed rules when not, 2 on usage errors.
 """
@@ -35,6 +36,13 @@ def _validate(args: argparse.Namespace) -> int:
     return 0 if report.success else 1
 
 
+def _pools(args: argparse.Namespace) -> int:
+    from personalize_pipeline.config import pools_document
+
+    print(json.dumps(pools_document(), indent=2))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="personalize-pipeline", description="Amazon Personalize pipeline tools")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -45,6 +53,9 @@ def main(argv: list[str] | None = None) -> int:
     validate.add_argument("--data-docs", type=Path, help="write GX Data Docs HTML here when rules fail")
     validate.add_argument("--json", action="store_true", help="print the report as JSON")
     validate.set_defaults(handler=_validate)
+    pools = commands.add_parser("pools", help="print the Airflow pools (sized to Personalize quotas) as JSON "
+                                "for `airflow pools import`")
+    pools.set_defaults(handler=_pools)
     args = parser.parse_args(argv)
     return int(args.handler(args))
 

@@ -135,6 +135,13 @@ class PoolConfig(_Model):
 POOL_SLOTS = {"imports": 5, "trainings": 20, "batch": 5}
 
 
+def pools_document(pools: PoolConfig | None = None) -> dict[str, dict[str, object]]:
+    """The pools in `airflow pools import` format, sized to Personalize's default per-region quotas."""
+    names = (pools or PoolConfig()).model_dump()
+    return {name: {"slots": POOL_SLOTS[kind], "description": f"Amazon Personalize concurrent {kind} quota",
+                   "include_deferred": True} for kind, name in names.items()}
+
+
 class PipelineConfig(_Model):
     name: str
     description: str = ""

@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from personalize_pipeline.config import POOL_SLOTS, PipelineConfig
+from personalize_pipeline.config import PipelineConfig, pools_document
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -44,10 +44,11 @@ def prepare_airflow(env: dict[str, str], config: PipelineConfig | None = None) -
     done = _airflow(env, "db", "migrate", timeout=300)
     if done.returncode:
         raise RuntimeError(f"airflow db migrate failed:\n{done.stderr[-3000:]}")
-    pools = (config.pools if config else None)
-    names = pools.model_dump() if pools else {k: f"personalize_{k}" for k in POOL_SLOTS}
-    for kind, name in names.items():
-        _airflow(env, "pools", "set", name, str(POOL_SLOTS[kind]), f"Amazon Personalize {kind} quota", timeout=120)
+    pools_file = Path(env["AIRFLOW_HOME"]) / "pools.json"
+    pools_file.write_text(json.dumps(pools_document(config.pools if config else None)))
+    done = _airflow(env, "pools", "import", str(pools_file), timeout=120)
+    if done.returncode:
+        raise RuntimeError(f"airflow pools import failed:\n{done.stderr[-3000:]}")
 
 
 def dagrun_state(output: str) -> str | None:

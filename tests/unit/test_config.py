@@ -1,0 +1,61 @@
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from personalize_pipeline.config import ConfigError, load_config, pools_document
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "pipe.yaml"
+    path.write_text(text)
+    return path
+
+
+def test_default_config_describes_the_platform() -> None:
+    config = load_config(REPO / "include" / "config" / "lms.yaml")
+    assert config.dag_id == "personalize_lms"
+    assert {s.recipe for s in config.solutions} == {"aws-user-personalization", "aws-sims", "aws-popularity-count",
+                                                    "aws-personalized-ranking"}
+    assert all(not s.perform_auto_training for s in config.solutions)
+    assert config.datasets == ["interactions", "items", "users"]
+
+
+@pytest.mark.parametrize(("text", "field"), [
+    ("dataset_group: 'bad name'", "dataset_group"),
+    ("dataset_group: ok\nprefix: '../escape'", "prefix"),
+    ("dataset_group: ok\nbucket: 'No_Such'", "bucket"),
+    ("dataset_group: ok\nimport_mode: SOMETIMES", "import_mode"),
+    ("dataset_group: ok\nsolutions: [{name: a, recipe: aws-sims, promotion: {primary_metric: accuracy}}]",
+     "solutions.0.promotion.primary_metric"),
+    ("dataset_group: ok\nretries: 0", "retries"),
+    ("dataset_group: ok\nunknown_key: 1", "unknown_key"),
+    ("dataset_group: ok\nsolutions: [{name: a, recipe: r, batch_inference: {filter: nope}}]", "nope"),
+    ("dataset_group: ok\nsolutions: [{name: a, recipe: r}, {name: a, recipe: r}]", "unique"),
+])
+def test_errors_name_file_and_field(tmp_path: Path, text: str, field: str) -> None:
+    with pytest.raises(ConfigError) as error:
+        load_config(write(tmp_path, text))
+    assert "pipe.yaml" in str(error.value) and field in str(error.value)
+
+
+def test_unreadable_yaml(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="pipe.yaml: cannot read YAML"):
+        load_config(write(tmp_path, "dataset_group: [unclosed"))
+    with pytest.raises(ConfigError, match="expected a mapping"):
+        load_config(write(tmp_path, "- a list"))
+
+
+def test_pools_match_personalize_quotas() -> None:
+    doc = pools_document()
+    assert {k: v["slots"] for k, v in doc.items()} == {
+        "personalize_imports": 5, "personalize_trainings": 20, "personalize_batch": 5}
+    out = subprocess.run([sys.executable, "-m", "personalize_pipeline.cli", "pools"], capture_output=True,
+                         text=True, check=True, timeout=60)
+    assert json.loads(out.stdout) == doc
