@@ -6,7 +6,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from personalize_pipeline.config import ConfigError, load_config, pools_document
 
 REPO = Path(__file__).resolve().parents[2]
