@@ -45,7 +45,7 @@ def test_errors_name_file_and_field(tmp_path: Path, text: str, field: str) -> No
 
 
 def test_unreadable_yaml(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="pipe.yaml: cannot read YAML"):
+    with pytest.raises(ConfigError, match=r"pipe\.yaml: cannot read YAML"):
         load_config(write(tmp_path, "dataset_group: [unclosed"))
     with pytest.raises(ConfigError, match="expected a mapping"):
         load_config(write(tmp_path, "- a list"))
