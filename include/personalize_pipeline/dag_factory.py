@@ -260,7 +260,7 @@ def build_dag(config: PipelineConfig) -> DAG:
 
             return validate_staged(config, manifest)
 
-        @task(task_id="summary", trigger_rule="all_done", retries=0)
+        @task(task_id="summary", trigger_rule="all_done")
         def summary(**context: Any) -> str:
             from personalize_pipeline.tasks.batch import summarize_run
 

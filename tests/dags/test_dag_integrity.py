@@ -28,8 +28,8 @@ def test_dag_conventions(dagbag) -> None:  # type: ignore[no-untyped-def]
         assert dag.tags, f"{dag_id} has no tags"
         for t in dag.tasks:
             assert t.owner and t.owner != "airflow", f"{dag_id}.{t.task_id} has no owner"
-            # Validation gates deliberately fail fast (retries=0): bad data cannot be fixed by retrying.
-            if not t.task_id.startswith(("validate", "config_error")):
+            # The data gate and the run watcher fail fast on purpose (retries=0): retrying cannot fix data.
+            if t.task_id not in ("validate_data", "run_failed", "config_error"):
                 assert t.retries >= 2, f"{dag_id}.{t.task_id} retries={t.retries}"
         assert dag.max_active_runs == 1
         assert dag.catchup is False
