@@ -7,7 +7,7 @@ UV_VERSION := 0.13.8
 VAR := var
 LMS_DB := include/data/lms.db
 
-.PHONY: install demo test lint local-aws local-aws-stop bench-data bench-engine sample-db clean
+.PHONY: install demo test lint airflow local-aws local-aws-stop bench-data bench-engine sample-db clean
 
 install: $(STAMP)
 
@@ -31,6 +31,10 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy
+
+# Airflow standalone (UI on http://127.0.0.1:8080) with the local S3 server and Personalize engine.
+airflow: $(STAMP) sample-db
+	$(BIN)/python -m personalize_pipeline.standalone
 
 # Start moto S3 and the local Personalize engine in the background (state under var/local-aws); stop with local-aws-stop.
 local-aws: $(STAMP)

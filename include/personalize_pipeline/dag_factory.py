@@ -101,7 +101,9 @@ def _dataset_stage(config: PipelineConfig, validated: Any) -> tuple[Any, list[An
             data_location=f"{{{{ ti.xcom_pull(task_ids='extract_and_stage')['files']['{dataset}'] }}}}",
             role_arn=config.role_arn, import_mode="{{ params.import_mode }}",
             job_name=f"{{{{ ti.xcom_pull(task_ids='extract_and_stage')['job_names']['{dataset}'] }}}}",
-            pool=config.pools.imports, **waits)
+            pool=config.pools.imports,
+            # INCREMENTAL intervals must land in order: a backfill's runs may overlap, the imports may not.
+            depends_on_past=config.import_mode == "INCREMENTAL", **waits)
         [group, schema] >> created >> job
         imports.append(job)
     filters = [

@@ -1,0 +1,90 @@
+"""`make airflow`: Airflow's all-in-one `airflow standalone` (scheduler, triggerer, dag-processor, api-server with
+the UI) on loopback, wired to the local S3 server and Personalize engine, with the project's DAGs and pools.
+
+Runs in the foreground until Ctrl-C; the UI is at http://127.0.0.1:<port> (user admin, password printed by
+Airflow and stored in <AIRFLOW_HOME>/simple_auth_manager_passwords.json.generated).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+from personalize_local.stack import LocalStack, local_stack
+from personalize_pipeline.local_run import REPO, airflow_env, prepare_airflow
+
+
+def standalone_env(airflow_home: Path, stack: LocalStack, lms_db: Path, port: int, **extra: str) -> dict[str, str]:
+    env = airflow_env(airflow_home, stack.env(), lms_db, **extra)
+    bin_dir = str(Path(sys.executable).parent)
+    env.update({
+        "PATH": f"{bin_dir}{os.pathsep}{env.get('PATH', '')}",  # standalone starts `airflow <component>`
+        "AIRFLOW__API__HOST": "127.0.0.1",
+        "AIRFLOW__API__PORT": str(port),
+        "AIRFLOW__API__BASE_URL": f"http://127.0.0.1:{port}",
+        "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://127.0.0.1:{port}/execution/",
+        "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "True",
+        # SQLite allows one writer: let the CLI and the components wait for the lock instead of failing.
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{airflow_home / 'airflow.db'}?timeout=60",
+        "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "30",
+    })
+    return env
+
+
+@contextlib.contextmanager
+def running_standalone(env: dict[str, str], log: Path, timeout: float = 180) -> Iterator[subprocess.Popen[bytes]]:
+    """Start `airflow standalone`, wait until the API answers, stop it (and its components) afterwards."""
+    proc = subprocess.Popen([sys.executable, "-m", "airflow", "standalone"], env=env, cwd=REPO,  # noqa: S603
+                            stdout=log.open("ab"), stderr=subprocess.STDOUT, start_new_session=True)
+    url = f"{env['AIRFLOW__API__BASE_URL']}/api/v2/version"
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"airflow standalone exited ({proc.returncode}); see {log}")
+            try:
+                with urllib.request.urlopen(url, timeout=2):  # noqa: S310 - loopback
+                    break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"Airflow API did not answer within {timeout:.0f}s; see {log}") from None
+                time.sleep(1)
+        yield proc
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, 15)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, 9)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Airflow standalone with the local Personalize stack")
+    parser.add_argument("--port", type=int, default=8080)
+    args = parser.parse_args(argv)
+    work = REPO / "var" / "airflow"
+    with local_stack(work / "services") as stack:
+        env = standalone_env(work / "home", stack, REPO / "include" / "data" / "lms.db", args.port)
+        prepare_airflow(env)
+        log = work / "standalone.log"
+        with running_standalone(env, log):
+            print(f"Airflow UI: http://127.0.0.1:{args.port}  (user admin; password in "
+                  f"{(work / 'home' / 'simple_auth_manager_passwords.json.generated').relative_to(REPO)})\n"
+                  f"S3 (moto): {stack.s3_endpoint_url}   Personalize (local): {stack.personalize_endpoint_url}\n"
+                  f"Logs: {log.relative_to(REPO)}   Ctrl-C to stop.", flush=True)
+            with contextlib.suppress(KeyboardInterrupt):
+                while True:
+                    time.sleep(3600)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
