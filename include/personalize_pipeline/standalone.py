@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from personalize_local.stack import LocalStack, local_stack
+
 from personalize_pipeline.local_run import REPO, airflow_env, prepare_airflow
 
 
@@ -41,7 +42,7 @@ def standalone_env(airflow_home: Path, stack: LocalStack, lms_db: Path, port: in
 @contextlib.contextmanager
 def running_standalone(env: dict[str, str], log: Path, timeout: float = 180) -> Iterator[subprocess.Popen[bytes]]:
     """Start `airflow standalone`, wait until the API answers, stop it (and its components) afterwards."""
-    proc = subprocess.Popen([sys.executable, "-m", "airflow", "standalone"], env=env, cwd=REPO,  # noqa: S603
+    proc = subprocess.Popen([sys.executable, "-m", "airflow", "standalone"], env=env, cwd=REPO,
                             stdout=log.open("ab"), stderr=subprocess.STDOUT, start_new_session=True)
     url = f"{env['AIRFLOW__API__BASE_URL']}/api/v2/version"
     try:
