@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -32,15 +31,6 @@ def lms_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("lms") / "lms.db"
     generate_database(path, n_events=20_000, seed=11)
     return path
-
-
-@pytest.fixture(scope="session")
-def s3_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
-    """moto's S3 server alone (the data stage needs no Personalize)."""
-    from personalize_local.stack import local_stack
-
-    with local_stack(tmp_path_factory.mktemp("s3"), with_engine=False) as stack:
-        yield stack
 
 
 @pytest.fixture(scope="session")
