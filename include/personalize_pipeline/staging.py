@@ -32,6 +32,11 @@ def partition_prefix(config: PipelineConfig, partition: str) -> str:
     return f"{config.prefix}/{config.dataset_group}/staged/{partition}"
 
 
+def manifest_key_prefix(config: PipelineConfig, manifest: Mapping[str, Any]) -> str:
+    """The partition's key prefix inside the bucket (the manifest records it as an s3:// URI)."""
+    return str(manifest["prefix"]).removeprefix(f"s3://{config.bucket}/")
+
+
 def upload_partition(
     s3_hook: Any, config: PipelineConfig, partition: str, files: Mapping[str, Path], stats: Mapping[str, FileStats],
     extra: Mapping[str, Any] | None = None,

@@ -47,7 +47,7 @@ def prepare_batch_input(
     from personalize_pipeline.naming import batch_job_name
 
     root = f"{batch_prefix(config, sol)}/{manifest['partition']}"
-    bucket, key = manifest["files"]["interactions"].removeprefix("s3://").split("/", 1)
+    bucket, key = s3.parse_s3_url(manifest["files"]["interactions"])
     with tempfile.TemporaryDirectory(prefix="personalize-batch-") as tmp:
         local = Path(tmp) / "interactions.csv"
         s3.get_key(key, bucket).download_file(str(local))
@@ -84,7 +84,9 @@ def write_summary(config: PipelineConfig, manifest: Mapping[str, Any] | None, va
                      f"{r.get('report', '-')} | {r.get('batch_output', '-')} |")
     text = "\n".join(lines) + "\n"
     if manifest:
-        key = f"{manifest['prefix'].removeprefix(f's3://{config.bucket}/')}/summary.md"
+        from personalize_pipeline.staging import manifest_key_prefix
+
+        key = f"{manifest_key_prefix(config, manifest)}/summary.md"
         S3Hook(aws_conn_id=config.aws_conn_id).load_string(text, key=key, bucket_name=config.bucket, replace=True)
         log.info("summary written to s3://%s/%s", config.bucket, key)
     log.info("\n%s", text)

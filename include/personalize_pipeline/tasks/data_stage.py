@@ -50,7 +50,7 @@ def extract_and_stage(config: PipelineConfig, context: Mapping[str, Any]) -> dic
 
 
 def _download(s3_hook: Any, uri: str, target: Path) -> Path:
-    bucket, key = uri.removeprefix("s3://").split("/", 1)
+    bucket, key = s3_hook.parse_s3_url(uri)
     s3_hook.get_key(key, bucket).download_file(str(target))
     return target
 
@@ -65,6 +65,7 @@ def validate_staged(config: PipelineConfig, manifest: Mapping[str, Any]) -> dict
     """The gate: run the GX suites on the staged files; fail the task (and so block the import) on any rule."""
     from airflow.sdk.exceptions import AirflowFailException
 
+    from personalize_pipeline.staging import manifest_key_prefix
     from personalize_pipeline.validate import ValidationFailed, validate_files
 
     s3 = _s3_hook(config)
@@ -73,7 +74,7 @@ def validate_staged(config: PipelineConfig, manifest: Mapping[str, Any]) -> dict
         docs_dir = Path(tmp) / "data_docs"
         report = validate_files(local, config, docs_dir=docs_dir)
         if not report.success:
-            prefix = f"{manifest['prefix'].removeprefix(f's3://{config.bucket}/')}/data_docs"
+            prefix = f"{manifest_key_prefix(config, manifest)}/data_docs"
             _upload_tree(s3, docs_dir, config.bucket, prefix)
             report.data_docs = f"s3://{config.bucket}/{prefix}/index.html"
             log.error("data validation failed; Data Docs: %s", report.data_docs)

@@ -50,9 +50,14 @@ def plan_training(config: PipelineConfig, sol: SolutionConfig, solution_arn: str
     return {"version_name": name, "training_mode": mode, "reused": bool(existing), "reason": reason}
 
 
-def serving_version(config: PipelineConfig, sol: SolutionConfig, solution_arn: str) -> str | None:
+def _promoted_at(hook: Any, version_arn: str) -> str | None:
+    """When the version was promoted (its tag), or None."""
+    tags = hook.client.list_tags_for_resource(resourceArn=version_arn).get("tags", [])
+    return next((t["tagValue"] for t in tags if t["tagKey"] == PROMOTED_TAG), None)
+
+
+def serving_version(hook: Any, config: PipelineConfig, sol: SolutionConfig, solution_arn: str) -> str | None:
     """The version in service: the campaign's, or (no campaign) the last one tagged as promoted."""
-    hook = _hook(config)
     if sol.campaign:
         campaign = hook.find_by_name("campaign", campaign_name(config, sol), solution_arn)
         if campaign:
@@ -62,8 +67,7 @@ def serving_version(config: PipelineConfig, sol: SolutionConfig, solution_arn: s
     for version in _versions(hook, solution_arn):
         if version.get("status") != "ACTIVE":
             continue
-        tags = hook.client.list_tags_for_resource(resourceArn=version["solutionVersionArn"]).get("tags", [])
-        stamp = next((t["tagValue"] for t in tags if t["tagKey"] == PROMOTED_TAG), None)
+        stamp = _promoted_at(hook, version["solutionVersionArn"])
         if stamp:
             promoted.append((stamp, version["solutionVersionArn"]))
     return max(promoted)[1] if promoted else None
@@ -91,9 +95,8 @@ def _history(hook: Any, solution_arn: str, limit: int = 20) -> list[Any]:
     for version in versions:
         arn = version["solutionVersionArn"]
         metrics = hook.client.get_solution_metrics(solutionVersionArn=arn).get("metrics", {})
-        tags = hook.client.list_tags_for_resource(resourceArn=arn).get("tags", [])
         points.append(VersionPoint(version_arn=arn, created_at=version["creationDateTime"].timestamp(),
-                                   metrics=metrics, promoted=any(t["tagKey"] == PROMOTED_TAG for t in tags)))
+                                   metrics=metrics, promoted=_promoted_at(hook, arn) is not None))
     return points
 
 
@@ -105,6 +108,7 @@ def compare_and_report(config: PipelineConfig, sol: SolutionConfig, solution_arn
 
     from personalize_pipeline.promotion import PromotionDecision, decide, format_table
     from personalize_pipeline.report import write_report
+    from personalize_pipeline.staging import manifest_key_prefix
 
     hook = _hook(config)
     rule = sol.promotion
@@ -114,7 +118,7 @@ def compare_and_report(config: PipelineConfig, sol: SolutionConfig, solution_arn
     if overrides:
         rule = rule.model_copy(update=overrides)
         log.info("%s: promotion rule overridden for this run: %s", sol.name, overrides)
-    incumbent_arn = serving_version(config, sol, solution_arn)
+    incumbent_arn = serving_version(hook, config, sol, solution_arn)
     if incumbent_arn == candidate_arn:
         decision = PromotionDecision(promote=False, reason="candidate is already the version in service",
                                      rows=[], primary_metric=rule.primary_metric)
@@ -128,7 +132,7 @@ def compare_and_report(config: PipelineConfig, sol: SolutionConfig, solution_arn
     log.info("%s: %s vs %s\n%s", sol.name, candidate_arn, incumbent_arn or "(nothing in service)",
              format_table(decision.rows) if decision.rows else "(no metrics to compare)")
     log.info("%s: %s -> %s", sol.name, "PROMOTE" if decision.promote else "KEEP", decision.reason)
-    report_prefix = manifest["prefix"].removeprefix(f"s3://{config.bucket}/")
+    report_prefix = manifest_key_prefix(config, manifest)
     report = write_report(S3Hook(aws_conn_id=config.aws_conn_id), config.bucket, report_prefix, sol.name,
                           decision, _history(hook, solution_arn))
     log.info("%s: report %s (chart %s)", sol.name, report["html"], report["chart"])
@@ -155,7 +159,7 @@ def resolve_serving(config: PipelineConfig, sol: SolutionConfig) -> dict[str, An
     hook = _hook(config)
     group = hook.find_by_name("dataset_group", config.dataset_group)
     solution = group and hook.find_by_name("solution", config.resource_name(sol.name), group["datasetGroupArn"])
-    version = solution and serving_version(config, sol, solution["solutionArn"])
+    version = solution and serving_version(hook, config, sol, solution["solutionArn"])
     if not version:
         raise AirflowSkipException(f"{sol.name}: no version in service yet, nothing to run batch inference on")
     wanted = sol.batch_inference.filter if sol.batch_inference else None
