@@ -25,6 +25,11 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--region", default=None)
     serve.add_argument("--throttle-rate", type=float, default=None, help="share of requests throttled")
     serve.add_argument("--error-rate", type=float, default=None, help="share of requests answered 500/503")
+    serve.add_argument("--error-burst-length", type=int, default=None,
+                       help="with --error-burst-every: the last N of every M requests are answered 500/503")
+    serve.add_argument("--error-burst-every", type=int, default=None)
+    serve.add_argument("--lost-response-rate", type=float, default=None,
+                       help="share of requests carried out but answered 500")
     serve.add_argument("--fail-training", default=None, help="'1' or an fnmatch pattern of solution names")
     serve.add_argument("--min-job-seconds", type=float, default=None, help="minimum duration of every job")
     serve.add_argument("--seed", type=int, default=None)
@@ -50,6 +55,9 @@ def main(argv: list[str] | None = None) -> int:
         region=args.region,
         throttle_rate=args.throttle_rate,
         error_rate=args.error_rate,
+        error_burst_length=args.error_burst_length,
+        error_burst_every=args.error_burst_every,
+        lost_response_rate=args.lost_response_rate,
         fail_training=args.fail_training,
         min_job_seconds=args.min_job_seconds,
         seed=args.seed,

@@ -19,6 +19,9 @@ class Config:
     account_id: str = "123456789012"
     throttle_rate: float = 0.0  # share of requests answered with ThrottlingException
     error_rate: float = 0.0  # share of requests answered with HTTP 500/503
+    error_burst_length: int = 0  # with error_burst_every: the last N of every M requests are answered 500/503
+    error_burst_every: int = 0
+    lost_response_rate: float = 0.0  # share of requests carried out but answered 500 (the response is "lost")
     fail_training: str = ""  # "1" fails every training; otherwise an fnmatch pattern on solution names
     min_job_seconds: float = 0.0  # every job takes at least this long (to exercise polling and restarts)
     seed: int = 42
@@ -37,6 +40,9 @@ class Config:
             account_id=_env("ACCOUNT_ID", "123456789012"),
             throttle_rate=float(_env("THROTTLE_RATE", "0") or 0),
             error_rate=float(_env("ERROR_RATE", "0") or 0),
+            error_burst_length=int(_env("ERROR_BURST_LENGTH", "0") or 0),
+            error_burst_every=int(_env("ERROR_BURST_EVERY", "0") or 0),
+            lost_response_rate=float(_env("LOST_RESPONSE_RATE", "0") or 0),
             fail_training=_env("FAIL_TRAINING", ""),
             min_job_seconds=float(_env("MIN_JOB_SECONDS", "0") or 0),
             seed=int(_env("SEED", "42") or 42),

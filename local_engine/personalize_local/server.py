@@ -61,6 +61,9 @@ def create_app(config: Config) -> Starlette:
                 raise fault
             params = await _body(request)
             result = await run_in_threadpool(call, params)
+            lost = faults.lost_response()
+            if lost is not None:
+                raise lost
             return Response(
                 json.dumps(result), media_type=content_type, headers={"x-amzn-RequestId": str(uuid.uuid4())}
             )
@@ -94,6 +97,14 @@ def create_app(config: Config) -> Starlette:
     async def health(request: Request) -> Response:
         return JSONResponse({"status": "ok"})
 
+    async def admin_faults(request: Request) -> Response:
+        """Fault settings and counts of injected faults; POST a JSON object to change settings at run time."""
+        try:
+            state = faults.update(await _body(request)) if request.method == "POST" else faults.state()
+        except ServiceError as exc:
+            return _error(exc, "application/json")
+        return JSONResponse(state)
+
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         engine.start()
@@ -110,6 +121,7 @@ def create_app(config: Config) -> Starlette:
             Route("/items", events_route("PutItems"), methods=["POST"]),
             Route("/users", events_route("PutUsers"), methods=["POST"]),
             Route("/health", health, methods=["GET"]),
+            Route("/admin/faults", admin_faults, methods=["GET", "POST"]),
         ],
         lifespan=lifespan,
     )
