@@ -2,28 +2,33 @@
 the UI) on loopback, wired to the local S3 server and Personalize engine, with the project's DAGs and pools.
 
 Runs in the foreground until Ctrl-C; the UI is at http://127.0.0.1:<port> (user admin, password printed by
-Airflow and stored in <AIRFLOW_HOME>/simple_auth_manager_passwords.json.generated).
+Airflow and stored in <AIRFLOW_HOME>/simple_auth_manager_passwords.json.generated). The browser test starts the
+same stack through `standalone_stack` on free ports in a temporary directory.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import os
 import subprocess
 import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 from personalize_local.stack import LocalStack, local_stack
 
 from personalize_pipeline.local_run import REPO, airflow_env, prepare_airflow
 
+PASSWORDS_FILE = "simple_auth_manager_passwords.json.generated"
+
 
 def standalone_env(airflow_home: Path, stack: LocalStack, lms_db: Path, port: int, **extra: str) -> dict[str, str]:
-    env = airflow_env(airflow_home, stack.env(), lms_db, **extra)
+    env = airflow_env(airflow_home, stack.env(), lms_db)
     bin_dir = str(Path(sys.executable).parent)
     env.update({
         "PATH": f"{bin_dir}{os.pathsep}{env.get('PATH', '')}",  # standalone starts `airflow <component>`
@@ -36,6 +41,7 @@ def standalone_env(airflow_home: Path, stack: LocalStack, lms_db: Path, port: in
         "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{airflow_home / 'airflow.db'}?timeout=60",
         "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "30",
     })
+    env.update(extra)  # last, so callers can move ports (log servers) or point at another config dir
     return env
 
 
@@ -65,25 +71,61 @@ def running_standalone(env: dict[str, str], log: Path, timeout: float = 180) -> 
             proc.wait(timeout=30)
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, 9)
+            proc.wait()
+
+
+@dataclass(frozen=True)
+class Standalone:
+    """A running standalone Airflow with its local stack."""
+
+    url: str
+    env: dict[str, str]
+    stack: LocalStack
+    home: Path
+    log: Path
+
+    def admin_password(self) -> str:
+        """The admin password the simple auth manager generated (it writes the file before the API answers)."""
+        passwords: dict[str, str] = json.loads((self.home / PASSWORDS_FILE).read_text())
+        return passwords["admin"]
+
+
+@contextlib.contextmanager
+def standalone_stack(work: Path, lms_db: Path, port: int, *, engine_env: dict[str, str] | None = None,
+                     **extra_env: str) -> Iterator[Standalone]:
+    """moto S3 + the local engine + `airflow standalone`, all under `work` (services/, home/, standalone.log)."""
+    with local_stack(work / "services", engine_env=engine_env) as stack:
+        home = work / "home"
+        env = standalone_env(home, stack, lms_db, port, **extra_env)
+        prepare_airflow(env)
+        log = work / "standalone.log"
+        with running_standalone(env, log):
+            yield Standalone(url=env["AIRFLOW__API__BASE_URL"], env=env, stack=stack, home=home, log=log)
+
+
+def _shown(path: Path) -> Path:
+    return path.relative_to(REPO) if path.is_relative_to(REPO) else path
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Airflow standalone with the local Personalize stack")
     parser.add_argument("--port", type=int, default=8080)
+    parser.add_argument("--work-dir", type=Path, default=REPO / "var" / "airflow",
+                        help="AIRFLOW_HOME (home/), service state (services/) and standalone.log")
+    parser.add_argument("--lms-db", type=Path, default=REPO / "include" / "data" / "lms.db")
+    parser.add_argument("--min-job-seconds", type=float, default=None,
+                        help="every local Personalize job takes at least this long (to watch deferred tasks)")
     args = parser.parse_args(argv)
-    work = REPO / "var" / "airflow"
-    with local_stack(work / "services") as stack:
-        env = standalone_env(work / "home", stack, REPO / "include" / "data" / "lms.db", args.port)
-        prepare_airflow(env)
-        log = work / "standalone.log"
-        with running_standalone(env, log):
-            print(f"Airflow UI: http://127.0.0.1:{args.port}  (user admin; password in "
-                  f"{(work / 'home' / 'simple_auth_manager_passwords.json.generated').relative_to(REPO)})\n"
-                  f"S3 (moto): {stack.s3_endpoint_url}   Personalize (local): {stack.personalize_endpoint_url}\n"
-                  f"Logs: {log.relative_to(REPO)}   Ctrl-C to stop.", flush=True)
-            with contextlib.suppress(KeyboardInterrupt):
-                while True:
-                    time.sleep(3600)
+    engine_env = ({"PERSONALIZE_LOCAL_MIN_JOB_SECONDS": str(args.min_job_seconds)}
+                  if args.min_job_seconds is not None else None)
+    with standalone_stack(args.work_dir, args.lms_db.resolve(), args.port, engine_env=engine_env) as airflow:
+        print(f"Airflow UI: {airflow.url}  (user admin; password in {_shown(airflow.home / PASSWORDS_FILE)})\n"
+              f"S3 (moto): {airflow.stack.s3_endpoint_url}   "
+              f"Personalize (local): {airflow.stack.personalize_endpoint_url}\n"
+              f"Logs: {_shown(airflow.log)}   Ctrl-C to stop.", flush=True)
+        with contextlib.suppress(KeyboardInterrupt):
+            while True:
+                time.sleep(3600)
     return 0
 
 
