@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from airflow.providers.standard.operators.empty import EmptyOperator
-from airflow.sdk import DAG, Asset, CronDataIntervalTimetable, Param, TaskGroup, task
+from airflow.sdk import DAG, Asset, BaseOperatorLink, CronDataIntervalTimetable, Param, TaskGroup, task
+from personalize_provider.links.reports import PersonalizePromotionReportLink, PersonalizeRunSummaryLink
 
 from personalize_pipeline.config import ConfigError, PipelineConfig, SolutionConfig, config_files, load_config
 from personalize_pipeline.notify import make_failure_callback
@@ -30,6 +31,11 @@ DEFAULT_RETRIES = 2
 def _xcom(task_id: str, key: str) -> str:
     """A template pulling one field of a task's XCom dict (rendered by the operators' template fields)."""
     return f"{{{{ ti.xcom_pull(task_ids='{task_id}')['{key}'] }}}}"
+
+
+def _with_links(output: Any, *links: BaseOperatorLink) -> None:
+    """Extra links for a @task (it takes no operator_extra_links argument): set on the operator its call made."""
+    output.operator.operator_extra_links = links
 
 
 def _default_args(config: PipelineConfig) -> dict[str, Any]:
@@ -158,10 +164,14 @@ def _solution_group(
                     **context: Any) -> dict[str, Any]:
             from personalize_pipeline.tasks.training import compare_and_report
 
-            return compare_and_report(config, sol, solution["arn"], trained["solutionVersionArn"],
-                                      trained["metrics"], manifest, context["params"])
+            result = compare_and_report(config, sol, solution["arn"], trained["solutionVersionArn"],
+                                        trained["metrics"], manifest, context["params"])
+            PersonalizePromotionReportLink.persist(context, result["report"]["url"])
+            return result
 
         compared = compare(solution.output, metrics.output, manifest)
+        # A "Promotion report" button on the task (Details tab): the s3:// URI in the log is not clickable.
+        _with_links(compared, PersonalizePromotionReportLink())
         promote_first = f"{g}.promote" if sol.campaign else f"{g}.record_promotion"
 
         @task.branch(task_id="decide")
@@ -285,6 +295,8 @@ def build_dag(config: PipelineConfig) -> DAG:
             _solution_group(config, sol, manifest, ready, batch_only)
         leaves: list[Any] = list(dag.leaves)
         end = summary()
+        # A "Run summary" button on the task (Details tab), next to the summary printed in its log.
+        _with_links(end, PersonalizeRunSummaryLink())
         leaves >> end
         watched: list[Any] = [t for t in dag.tasks if t.task_id != "summary"]
         watched >> run_failed()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import html
 import io
 import re
@@ -184,7 +185,8 @@ def render_html(
     history: Sequence[VersionPoint],
     chart_filename: str = CHART_FILENAME,
 ) -> str:
-    """Self-contained page (inline CSS, chart as a sibling file). Every dynamic value is escaped."""
+    """Self-contained page (inline CSS; ``chart_filename`` is the chart's URL: a sibling file or a data: URI).
+    Every dynamic value is escaped."""
     dec = _as_decision(decision)
     points = _ordered(history)
     esc = html.escape
@@ -258,17 +260,21 @@ def write_report(
     }
     # Chart first so a reader never sees a page whose image is not there yet; replace=True so a
     # task retry overwrites the previous attempt instead of failing on "key already exists".
-    s3_hook.load_bytes(render_chart(history, metrics), key=keys["chart"], bucket_name=bucket, replace=True)
+    chart = render_chart(history, metrics)
+    s3_hook.load_bytes(chart, key=keys["chart"], bucket_name=bucket, replace=True)
     s3_hook.load_string(
         render_markdown(solution_name, dec, history, CHART_FILENAME),
         key=keys["markdown"],
         bucket_name=bucket,
         replace=True,
     )
-    s3_hook.load_string(
-        render_html(solution_name, dec, history, CHART_FILENAME),
-        key=keys["html"],
-        bucket_name=bucket,
-        replace=True,
+    # The page embeds its chart and says it is HTML: it is opened from a presigned URL or the S3 console (the
+    # "Promotion report" link), where a sibling chart.png would need a signature of its own and S3's default
+    # binary/octet-stream would make the browser download the page.
+    page = render_html(solution_name, dec, history, "data:image/png;base64," + base64.b64encode(chart).decode())
+    client: Any = s3_hook.get_conn()
+    client.put_object(
+        Bucket=bucket, Key=keys["html"], Body=page.encode(),
+        **{**s3_hook.extra_args, "ContentType": "text/html; charset=utf-8"},
     )
     return {kind: f"s3://{bucket}/{key}" for kind, key in keys.items()}

@@ -13,6 +13,7 @@ from airflow.sdk import DAG
 from personalize_cases import CASES, CASES_BY_KIND, DSG, SV_ARN, list_response, stub_links
 from personalize_provider.hooks.personalize import PersonalizeHook, PersonalizeRuntimeHook
 from personalize_provider.links.personalize import LINKS, PersonalizeCampaignLink, console_ref
+from personalize_provider.links.reports import REPORT_LINKS
 from personalize_provider.operators import (
     PersonalizeCreateCampaignOperator,
     PersonalizeCreateSolutionOperator,
@@ -179,7 +180,7 @@ def test_link_failure_does_not_fail_the_task(personalize, context):
 
 def test_plugin_registers_every_link():
     registered = {type(link) for link in PersonalizePlugin.operator_extra_links}
-    assert registered == set(LINKS.values())
+    assert registered == {*LINKS.values(), *REPORT_LINKS}
     for case in CASES:
         assert {type(link) for link in case.make().operator_extra_links} == {LINKS[case.kind]}
 

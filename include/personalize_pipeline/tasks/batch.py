@@ -62,8 +62,9 @@ def prepare_batch_input(
 
 
 def write_summary(config: PipelineConfig, manifest: Mapping[str, Any] | None, validation: Mapping[str, Any] | None,
-                  results: Mapping[str, Mapping[str, Any]]) -> str:
-    """A short account a person can read: validated data, each solution's decision, where outputs are."""
+                  results: Mapping[str, Mapping[str, Any]]) -> tuple[str, str | None]:
+    """A short account a person can read: validated data, each solution's decision, where outputs are.
+    Returns the text and a browser URL of its S3 copy (None when there is no staged partition to put it in)."""
     from airflow.providers.amazon.aws.hooks.s3 import S3Hook
 
     lines = [f"# Personalize pipeline `{config.name}` (dataset group `{config.dataset_group}`)", ""]
@@ -83,14 +84,20 @@ def write_summary(config: PipelineConfig, manifest: Mapping[str, Any] | None, va
         lines.append(f"| {name} | {r.get('candidate', '-')} | {r.get('outcome', '-')} | {r.get('reason', '-')} | "
                      f"{r.get('report', '-')} | {r.get('batch_output', '-')} |")
     text = "\n".join(lines) + "\n"
+    url = None
     if manifest:
+        from personalize_provider.links.reports import s3_object_url
+
         from personalize_pipeline.staging import manifest_key_prefix
 
         key = f"{manifest_key_prefix(config, manifest)}/summary.md"
-        S3Hook(aws_conn_id=config.aws_conn_id).load_string(text, key=key, bucket_name=config.bucket, replace=True)
-        log.info("summary written to s3://%s/%s", config.bucket, key)
+        s3 = S3Hook(aws_conn_id=config.aws_conn_id)
+        s3.load_string(text, key=key, bucket_name=config.bucket, replace=True)
+        # Markdown as text/plain: browsers show it instead of downloading it.
+        url = s3_object_url(s3, config.bucket, key, "text/plain; charset=utf-8")
+        log.info("summary written to s3://%s/%s (open: %s)", config.bucket, key, url)
     log.info("\n%s", text)
-    return text
+    return text, url
 
 
 def summarize_run(config: PipelineConfig, context: Mapping[str, Any]) -> str:
@@ -118,4 +125,9 @@ def summarize_run(config: PipelineConfig, context: Mapping[str, Any]) -> str:
         }
     manifest = ti.xcom_pull(task_ids="extract_and_stage")
     validation = ti.xcom_pull(task_ids="validate_data")
-    return write_summary(config, manifest, validation, results)
+    text, url = write_summary(config, manifest, validation, results)
+    if url:
+        from personalize_provider.links.reports import PersonalizeRunSummaryLink
+
+        PersonalizeRunSummaryLink.persist(context, url)
+    return text

@@ -105,6 +105,7 @@ def compare_and_report(config: PipelineConfig, sol: SolutionConfig, solution_arn
                        params: Mapping[str, Any]) -> dict[str, Any]:
     """Gate the candidate against the serving version, log the table, write the report next to the run's data."""
     from airflow.providers.amazon.aws.hooks.s3 import S3Hook
+    from personalize_provider.links.reports import s3_object_url
 
     from personalize_pipeline.promotion import PromotionDecision, decide, format_table
     from personalize_pipeline.report import write_report
@@ -133,9 +134,11 @@ def compare_and_report(config: PipelineConfig, sol: SolutionConfig, solution_arn
              format_table(decision.rows) if decision.rows else "(no metrics to compare)")
     log.info("%s: %s -> %s", sol.name, "PROMOTE" if decision.promote else "KEEP", decision.reason)
     report_prefix = manifest_key_prefix(config, manifest)
-    report = write_report(S3Hook(aws_conn_id=config.aws_conn_id), config.bucket, report_prefix, sol.name,
-                          decision, _history(hook, solution_arn))
-    log.info("%s: report %s (chart %s)", sol.name, report["html"], report["chart"])
+    s3 = S3Hook(aws_conn_id=config.aws_conn_id)
+    report = write_report(s3, config.bucket, report_prefix, sol.name, decision, _history(hook, solution_arn))
+    # A URL a browser opens (the "Promotion report" link): the s3:// URI is for tools.
+    report["url"] = s3_object_url(s3, *s3.parse_s3_url(report["html"]), "text/html; charset=utf-8")
+    log.info("%s: report %s (chart %s); open: %s", sol.name, report["html"], report["chart"], report["url"])
     return {"promote": decision.promote, "reason": decision.reason, "candidate": candidate_arn,
             "incumbent": incumbent_arn, "report": report, "decision": decision.to_dict()}
 
