@@ -11,10 +11,12 @@ LMS_DB := include/data/lms.db
 
 install: $(STAMP)
 
+# --compile-bytecode: uv skips bytecode by default, and without it every fresh interpreter (each DAG parse, each
+# `airflow` subprocess of the tests) compiles Airflow, boto3 & co. from source again.
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
-	$(BIN)/uv pip sync --quiet --python $(BIN)/python requirements.lock
+	$(BIN)/uv pip sync --quiet --compile-bytecode --python $(BIN)/python requirements.lock
 	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
 	rm -f $(VENV)/.installed-*
 	touch $@

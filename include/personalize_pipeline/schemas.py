@@ -15,8 +15,14 @@ def avro_schema(dataset: str) -> dict[str, Any]:
     path = SCHEMA_DIR / f"{dataset}.avsc"
     if not path.exists():
         raise KeyError(f"no Avro schema for dataset {dataset!r} (looked for {path.name} in include/schemas)")
-    schema: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    schema: dict[str, Any] = json.loads(schema_text(dataset))
     return schema
+
+
+@cache
+def schema_text(dataset: str) -> str:
+    """The .avsc document as text (what CreateSchema takes); read once per process, not once per DAG."""
+    return (SCHEMA_DIR / f"{dataset}.avsc").read_text(encoding="utf-8")
 
 
 def columns(dataset: str) -> list[str]:

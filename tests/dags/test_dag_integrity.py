@@ -78,3 +78,28 @@ def test_broken_config_breaks_only_its_own_dag(tmp_path: Path) -> None:
     assert "dataset_group" in (bad.doc_md or "") and "import_mode" in (bad.doc_md or "")
     assert "bad.yaml" in (bad.doc_md or "")
     assert "cannot read YAML" in (dags["personalize_corrupt"].doc_md or "")
+
+
+PRE_IMPORT_GUARD = r"""
+import importlib, runpy, sys
+import airflow.sdk
+from airflow.utils.file import iter_airflow_imports
+path = sys.argv[1]
+for name in iter_airflow_imports(path):  # what the dag processor imports once, before forking each parse
+    importlib.import_module(name)
+before = set(sys.modules)
+runpy.run_path(path)
+aws = sorted(m for m in set(sys.modules) - before
+             if m.split(".")[0] in {"boto3", "botocore", "aiobotocore", "s3transfer", "requests", "sqlalchemy"})
+print("LATE:" + ",".join(aws))
+"""
+
+
+def test_dag_processor_pre_imports_cover_the_aws_sdk() -> None:
+    """Each parse in the dag processor (a fork) must find boto3 & co. already imported by the pre-import of the
+    airflow modules the DAG file names; a new heavy import path would put them back on every parse."""
+    path = str(REPO / "dags" / "personalize_pipelines.py")
+    out = subprocess.run([sys.executable, "-c", PRE_IMPORT_GUARD, path], capture_output=True, text=True,
+                         timeout=120, check=True)
+    late = out.stdout.strip().splitlines()[-1].removeprefix("LATE:")
+    assert late == "", f"parsing imported these after the processor's pre-imports: {late}"
