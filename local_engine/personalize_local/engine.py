@@ -13,6 +13,7 @@ from botocore.config import Config as BotoConfig
 from .config import Config
 from .predict import Predictor
 from .recipes import Model
+from .s3_server import ENGINE_USER_AGENT
 from .store import Store
 
 PENDING = "CREATE PENDING"
@@ -43,7 +44,8 @@ class Engine:
                 "s3",
                 endpoint_url=self.config.s3_endpoint_url,
                 region_name=self.config.region,
-                config=BotoConfig(retries={"max_attempts": 3, "mode": "standard"}),
+                # Tagged so a counting S3 server can tell the engine's own reads/writes from its clients' calls.
+                config=BotoConfig(retries={"max_attempts": 3, "mode": "standard"}, user_agent_extra=ENGINE_USER_AGENT),
             )
         return self._s3
 

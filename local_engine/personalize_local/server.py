@@ -6,6 +6,7 @@ import contextlib
 import json
 import logging
 import uuid
+from collections import Counter
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -53,8 +54,13 @@ def create_app(config: Config) -> Starlette:
     events = EventIngest(engine)
     runtime = Runtime(engine, events)
     faults = FaultInjector(config)
+    # Every API request by service and operation, faulted ones included (a client pays for those too): how many
+    # calls a pipeline run makes, polling included, is read from GET /admin/requests.
+    requests: Counter[tuple[str, str]] = Counter()
 
-    async def serve(request: Request, content_type: str, call: Callable[[dict[str, Any]], dict[str, Any]]) -> Response:
+    async def serve(request: Request, content_type: str, call: Callable[[dict[str, Any]], dict[str, Any]],
+                    api: tuple[str, str]) -> Response:
+        requests[api] += 1
         try:
             fault = faults.request_fault()
             if fault is not None:
@@ -80,17 +86,20 @@ def create_app(config: Config) -> Starlette:
         if not target.startswith(TARGET_PREFIX):
             return _error(InvalidInput(f"Missing or unknown X-Amz-Target header: {target!r}"), JSON_11)
         op_name = target[len(TARGET_PREFIX) :]
-        return await serve(request, JSON_11, lambda params: operations.call(op_name, params))
+        return await serve(request, JSON_11, lambda params: operations.call(op_name, params),
+                           ("personalize", op_name))
 
     def runtime_route(op_name: str) -> Callable[[Request], Any]:
         async def handler(request: Request) -> Response:
-            return await serve(request, "application/json", lambda params: runtime.call(op_name, params))
+            return await serve(request, "application/json", lambda params: runtime.call(op_name, params),
+                               ("personalize-runtime", op_name))
 
         return handler
 
     def events_route(op_name: str) -> Callable[[Request], Any]:
         async def handler(request: Request) -> Response:
-            return await serve(request, "application/json", lambda params: events.call(op_name, params))
+            return await serve(request, "application/json", lambda params: events.call(op_name, params),
+                               ("personalize-events", op_name))
 
         return handler
 
@@ -105,11 +114,25 @@ def create_app(config: Config) -> Starlette:
             return _error(exc, "application/json")
         return JSONResponse(state)
 
+    def request_counts() -> dict[str, dict[str, int]]:
+        counts: dict[str, dict[str, int]] = {}
+        for (service, op_name), count in sorted(requests.items()):
+            counts.setdefault(service, {})[op_name] = count
+        return counts
+
+    async def admin_requests(request: Request) -> Response:
+        """API requests served so far, {service: {operation: count}}; DELETE resets the counts."""
+        if request.method == "DELETE":
+            requests.clear()
+        return JSONResponse(request_counts())
+
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         engine.start()
         yield
         engine.close()
+        # Left in the data dir for a look after the process is gone (the admin endpoint is the live view).
+        (config.data_dir / "request_counts.json").write_text(json.dumps(request_counts(), indent=2))
 
     app = Starlette(
         routes=[
@@ -122,6 +145,7 @@ def create_app(config: Config) -> Starlette:
             Route("/users", events_route("PutUsers"), methods=["POST"]),
             Route("/health", health, methods=["GET"]),
             Route("/admin/faults", admin_faults, methods=["GET", "POST"]),
+            Route("/admin/requests", admin_requests, methods=["GET", "DELETE"]),
         ],
         lifespan=lifespan,
     )

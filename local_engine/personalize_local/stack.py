@@ -106,11 +106,15 @@ class LocalStack:
         self.processes.clear()
 
 
-def start_s3(log_dir: Path, port: int | None = None) -> tuple[str, subprocess.Popen[bytes]]:
+def start_s3(
+    log_dir: Path, port: int | None = None, count_requests: bool = False
+) -> tuple[str, subprocess.Popen[bytes]]:
+    """moto's S3 server; with count_requests, wrapped by personalize_local.s3_server (GET /_local/requests)."""
     port = port or free_port()
     log = log_dir / "moto_s3.log"
+    server = [sys.executable, "-m", "personalize_local.s3_server"] if count_requests else [_bin("moto_server")]
     proc = subprocess.Popen(  # noqa: S603 - fixed argv
-        [_bin("moto_server"), "-H", LOOPBACK, "-p", str(port)],
+        [*server, "-H", LOOPBACK, "-p", str(port)],
         stdout=log.open("ab"),
         stderr=subprocess.STDOUT,
     )
@@ -142,11 +146,11 @@ def start_engine(
 @contextlib.contextmanager
 def local_stack(
     data_dir: Path, *, with_engine: bool = True, s3_port: int | None = None, engine_port: int | None = None,
-    engine_args: list[str] | None = None, engine_env: dict[str, str] | None = None,
+    engine_args: list[str] | None = None, engine_env: dict[str, str] | None = None, count_s3_requests: bool = False,
 ) -> Iterator[LocalStack]:
     """Run moto S3 (and the engine unless with_engine=False) for the duration of the block."""
     data_dir.mkdir(parents=True, exist_ok=True)
-    s3_url, s3_proc = start_s3(data_dir, s3_port)
+    s3_url, s3_proc = start_s3(data_dir, s3_port, count_s3_requests)
     stack = LocalStack(s3_endpoint_url=s3_url, personalize_endpoint_url=None, data_dir=data_dir,
                        processes=[s3_proc])
     try:
