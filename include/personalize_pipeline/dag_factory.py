@@ -13,7 +13,6 @@ clients) when they run, never when the DAG is parsed.
 
 from __future__ import annotations
 
-import copy
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
@@ -52,34 +51,22 @@ def _default_args(config: PipelineConfig) -> dict[str, Any]:
     return args
 
 
-class _Param(Param):
-    """A Param whose deep copy shares the JSON schema (never changed after construction; Param.__copy__ shares it
-    too). Airflow deep-copies the DAG's params at every ``__init__`` level of every task (four or five per operator
-    here); copying each schema's enum lists and texts every time was half of a config's build time."""
-
-    def __deepcopy__(self, memo: dict[int, Any] | None) -> _Param:
-        clone = object.__new__(_Param)  # the value was checked as JSON when this Param was made
-        clone.__dict__.update(self.__dict__)
-        clone.value = copy.deepcopy(self.value, memo)
-        return clone
-
-
 def _params(config: PipelineConfig) -> dict[str, Param]:
     return {
-        "import_mode": _Param(config.import_mode, enum=["FULL", "INCREMENTAL"], title="Import mode",
-                              description="FULL imports a snapshot; INCREMENTAL only the run's data interval."),
-        "training_mode": _Param("CONFIG", enum=["CONFIG", "FULL", "UPDATE", "AUTO"], title="Training mode",
-                                description="CONFIG uses each solution's configured mode."),
-        "force_retrain": _Param(False, type="boolean", title="Force retrain",
-                                description="Train even when the staged data did not change."),
-        "dry_run": _Param(False, type="boolean", title="Dry run (skip promotion)",
-                          description="Train and compare, but never touch campaigns."),
-        "promotion_metric": _Param("", enum=["", *METRIC_NAMES], title="Promotion metric override"),
-        "min_relative_change": _Param(None, type=["null", "number"], title="Minimum relative change override",
-                                      description="e.g. 0.02 requires a 2% improvement; empty keeps the config."),
-        "batch_inference_only": _Param(False, type="boolean", title="Batch inference only",
-                                       description="Skip extract, import and training; run batch jobs on the "
-                                       "versions in service."),
+        "import_mode": Param(config.import_mode, enum=["FULL", "INCREMENTAL"], title="Import mode",
+                             description="FULL imports a snapshot; INCREMENTAL only the run's data interval."),
+        "training_mode": Param("CONFIG", enum=["CONFIG", "FULL", "UPDATE", "AUTO"], title="Training mode",
+                               description="CONFIG uses each solution's configured mode."),
+        "force_retrain": Param(False, type="boolean", title="Force retrain",
+                               description="Train even when the staged data did not change."),
+        "dry_run": Param(False, type="boolean", title="Dry run (skip promotion)",
+                         description="Train and compare, but never touch campaigns."),
+        "promotion_metric": Param("", enum=["", *METRIC_NAMES], title="Promotion metric override"),
+        "min_relative_change": Param(None, type=["null", "number"], title="Minimum relative change override",
+                                     description="e.g. 0.02 requires a 2% improvement; empty keeps the config."),
+        "batch_inference_only": Param(False, type="boolean", title="Batch inference only",
+                                      description="Skip extract, import and training; run batch jobs on the "
+                                      "versions in service."),
     }
 
 

@@ -35,6 +35,14 @@ def test_dag_conventions(dagbag) -> None:  # type: ignore[no-untyped-def]
         assert dag.catchup is False
 
 
+def test_dags_serialize(dagbag) -> None:  # type: ignore[no-untyped-def]
+    """What the dag processor stores; DagBag alone never serializes (a Param subclass once parsed but failed here)."""
+    from airflow.serialization.serialized_objects import DagSerialization
+
+    for dag_id, dag in dagbag.dags.items():
+        assert DagSerialization.to_dict(dag)["dag"]["dag_id"] == dag_id
+
+
 def test_no_cycles(dagbag) -> None:  # type: ignore[no-untyped-def]
     for dag in dagbag.dags.values():
         order = dag.topological_sort()
