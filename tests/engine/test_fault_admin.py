@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
 from botocore.exceptions import ClientError
 from personalize_local.stack import LocalStack, start_engine, start_s3
@@ -34,7 +35,7 @@ def admin(env: Env, changes: dict[str, Any] | None = None) -> tuple[int, dict[st
     request = urllib.request.Request(url, data=json.dumps(changes).encode() if changes is not None else None,
                                      method="POST" if changes is not None else "GET")
     try:
-        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - loopback
+        with urllib.request.urlopen(request, timeout=10) as response:
             return response.status, json.loads(response.read())
     except urllib.error.HTTPError as error:
         return error.code, json.loads(error.read())
@@ -89,3 +90,19 @@ def test_lost_response_is_carried_out(env: Env, tmp_path: Path) -> None:
         env.personalize.create_dataset_group(name=name)
     assert error.value.response["Error"]["Code"] == "ResourceAlreadyExistsException"
     assert admin(env)[1]["injected"]["lost_responses"] == 1
+
+
+def test_retried_training_after_a_lost_response_finds_its_version(env: Env, frames: dict[str, pd.DataFrame]) -> None:
+    admin(env, {"error_burst_length": 0})
+    group, _ = env.loaded_group(frames, with_items=False)
+    solution = env.solution(group, recipe="aws-popularity-count")
+    admin(env, {"lost_response_rate": 1.0})
+    try:
+        with pytest.raises(ClientError):
+            env.personalize.create_solution_version(solutionArn=solution, name="nightly-1")
+    finally:
+        admin(env, {"lost_response_rate": 0})
+    with pytest.raises(ClientError) as error:  # not a second training (billed twice) under the same name
+        env.personalize.create_solution_version(solutionArn=solution, name="nightly-1")
+    assert error.value.response["Error"]["Code"] == "ResourceAlreadyExistsException"
+    assert len(env.personalize.list_solution_versions(solutionArn=solution)["solutionVersions"]) == 1

@@ -122,6 +122,10 @@ class CreateHooks(ResourceBase):
         solution = self._require_active(p["solutionArn"], "Solution")
         mode = p.get("trainingMode") or "FULL"
         versions = self.store.records("SolutionVersion", solution["solutionArn"])
+        # Checked first: a client retrying a create whose response it lost learns its version exists.
+        named = next((v for v in versions if p.get("name") and v.get("name") == p["name"]), None)
+        if named is not None:
+            raise AlreadyExists(f"A solution version named {p['name']} already exists: {named['solutionVersionArn']}")
         if any(v["status"] in UNFINISHED for v in versions):
             raise InUse(f"Solution {solution['solutionArn']} already has a solution version in progress")
         training = [v for v in self.store.records("SolutionVersion") if v["status"] in UNFINISHED]
