@@ -7,7 +7,7 @@ UV_VERSION := 0.13.8
 VAR := var
 LMS_DB := include/data/lms.db
 
-.PHONY: install demo test lint airflow local-aws local-aws-stop bench-data bench-engine sample-db clean
+.PHONY: install demo test lint airflow local-aws local-aws-stop bench bench-data bench-engine sample-db clean
 
 install: $(STAMP)
 
@@ -44,6 +44,11 @@ local-aws: $(STAMP)
 
 local-aws-stop: $(STAMP)
 	$(BIN)/python -m personalize_local.stack stop --data-dir $(VAR)/local-aws
+
+# Every performance figure in one table (stdout, var/reports/bench.md and bench.json): DAG parse time, data stage,
+# engine, make demo, AWS API calls of a nightly run. BENCH_FULL=1 adds the data stage at 10M source events.
+bench: $(STAMP) sample-db
+	$(BIN)/python -m personalize_pipeline.bench $(if $(BENCH_FULL),--full)
 
 bench-data: $(STAMP)
 	$(BIN)/python -m personalize_pipeline.bench_data

@@ -1,6 +1,6 @@
 """Benchmark the data stage at scale: generate, extract+transform, GX validation, and a plain-pandas baseline.
 
-    python -m personalize_pipeline.bench_data --sizes 1000000,10000000 [--keep-dir]
+    python -m personalize_pipeline.bench_data --sizes 1000000,10000000 [--quick] [--keep-dir] [--json PATH]
 
 For each size (number of source events) the sample generator writes an LMS SQLite database under var/bench/, then
 each step runs in a fresh subprocess so its peak RSS is its own (VmHWM of the child, falling back to ru_maxrss):
@@ -335,12 +335,19 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--repeat", type=int, default=3,
                         help="runs of the validation and baseline steps, alternated; the median is reported")
     parser.add_argument("--dir", type=Path, default=BENCH_DIR, help=f"work directory (default {BENCH_DIR})")
+    parser.add_argument("--quick", action="store_true", help="1M source events only (what `make bench` runs)")
+    parser.add_argument("--json", type=Path, default=None, help="also write the rows here ({size: [rows]})")
     args = parser.parse_args(argv)
+    if args.quick:
+        args.sizes = str(DEFAULT_SIZES[0])
     sizes = [int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip()]
     args.dir.mkdir(parents=True, exist_ok=True)
     results = {size: bench_size(size, args.seed, args.keep_dir, args.dir, max(1, args.repeat)) for size in sizes}
     print(f"\ncores: {os.cpu_count()}, python {sys.version.split()[0]}, pandas {pd.__version__}\n")
     print(markdown(results))
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(results, indent=2, default=str))
 
 
 if __name__ == "__main__":
