@@ -10,7 +10,7 @@ import os
 import re
 from datetime import date
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -24,7 +24,21 @@ DEFAULT_CONFIG_DIR = Path(__file__).resolve().parents[1] / "config"
 DatasetType = Literal["interactions", "items", "users"]
 ALL_DATASETS: tuple[DatasetType, ...] = ("interactions", "items", "users")
 # libyaml's safe loader when PyYAML has it: the pure-Python one is ~10 ms of every config's parse cost.
-_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+# A subclass, so the duplicate-key check below stays out of PyYAML's own loader.
+_YAML_LOADER: Any = type("_ConfigLoader", (getattr(yaml, "CSafeLoader", yaml.SafeLoader),), {})
+
+
+def _unique_keys(loader: Any, node: yaml.MappingNode) -> dict[Any, Any]:
+    """YAML keeps the last of a key given twice, silently: a merge leftover or a pasted block would win."""
+    keys = [loader.construct_object(key, deep=True) for key, _ in node.value]
+    twice = next((key for key in keys if keys.count(key) > 1), None)
+    if twice is not None:
+        raise yaml.constructor.ConstructorError(None, None, f"key {twice!r} appears twice in one mapping",
+                                                node.start_mark)
+    return dict(loader.construct_mapping(node, deep=True))
+
+
+_YAML_LOADER.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _unique_keys)
 
 
 class ConfigError(ValueError):
