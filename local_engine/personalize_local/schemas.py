@@ -22,6 +22,11 @@ REQUIRED_FIELDS = {
 RESERVED_OPTIONAL = {"EVENT_VALUE": {"float", "double", "int", "long"}, "EVENT_TYPE": {"string"}}
 
 
+ID_FIELDS = {"USER_ID", "ITEM_ID", "ACTION_ID"}
+ID_MAX = 256
+CATEGORICAL_MAX = 1000
+
+
 @dataclass(frozen=True)
 class Field:
     name: str
@@ -123,6 +128,9 @@ def conform(raw: pd.DataFrame, fields: list[Field]) -> RowCheck:
         if not field.nullable:
             flag(null, f"{field.name} is empty but not nullable")
         if field.type == "string":
+            limit = ID_MAX if field.name.upper() in ID_FIELDS else CATEGORICAL_MAX if field.categorical else None
+            if limit:  # Personalize fails the import job over an over-long id or categorical value
+                flag((col.str.len().fillna(0) > limit).to_numpy(), f"{field.name} is longer than {limit} characters")
             out[field.name] = col
         elif field.type in ("long", "int"):
             num = pd.to_numeric(col, errors="coerce")
