@@ -10,10 +10,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pandas as pd
 import pytest
 from personalize_pipeline.config import ConfigError, load_config
-from personalize_pipeline.validate import validate_files
 
 OK = "dataset_group: lms-recommendations\n"
 SOLUTION = "solutions: [{name: up, recipe: aws-user-personalization"
@@ -92,21 +90,3 @@ def test_broken_config_dag_has_nothing_that_could_import(tmp_path: Path) -> None
         assert [t.task_id for t in dag.tasks] == ["config_error"], case
         assert all(part in (dag.doc_md or "") for part in named), case
 
-
-USERS = pd.DataFrame({"USER_ID": ["u1", "u2"], "AGE": [30, 40], "GENDER": ["F", "M"], "LOCATION": ["cali", "lima"],
-                      "EDUCATION": ["pregrado", "posgrado"]})
-ITEMS = pd.DataFrame({"ITEM_ID": ["i1", "i2"], "GENRES": ["arte", "fisica"], "CREATION_TIMESTAMP": [1_750_000_000] * 2})
-
-
-@pytest.mark.parametrize(("dataset", "frame", "column"), [
-    ("users", USERS, "USER_ID"), ("items", ITEMS, "ITEM_ID")], ids=["users-USER_ID", "items-ITEM_ID"])
-def test_oversize_ids_in_users_and_items(tmp_path: Path, dataset: str, frame: pd.DataFrame, column: str) -> None:
-    """Personalize's ids are at most 256 characters (the interactions case is in tests/data/test_bad_input.py)."""
-    frame = frame.copy()
-    frame.loc[1, column] = "x" * 257
-    path = tmp_path / f"{dataset}.csv"
-    frame.to_csv(path, index=False)
-    report = validate_files({dataset: path})
-    assert not report.success
-    failure = next(f for f in report.failures if f.rule == f"{column} is 1-256 characters")
-    assert "CSV lines 3" in failure.where
