@@ -12,6 +12,7 @@ import argparse
 import contextlib
 import json
 import os
+import secrets
 import subprocess
 import sys
 import time
@@ -23,11 +24,14 @@ from pathlib import Path
 from personalize_local.stack import LocalStack, local_stack
 
 from personalize_pipeline.local_run import REPO, airflow_env, prepare_airflow
+from personalize_pipeline.metadata_db import local_postgres, postgres_bin_dir
 
 PASSWORDS_FILE = "simple_auth_manager_passwords.json.generated"
 
 
-def standalone_env(airflow_home: Path, stack: LocalStack, lms_db: Path, port: int, **extra: str) -> dict[str, str]:
+def standalone_env(airflow_home: Path, stack: LocalStack, lms_db: Path, port: int, metadata_url: str | None = None,
+                   **extra: str) -> dict[str, str]:
+    """Environment for `airflow standalone`; metadata_url selects a PostgreSQL metadata DB (default: SQLite)."""
     env = airflow_env(airflow_home, stack.env(), lms_db)
     bin_dir = str(Path(sys.executable).parent)
     env.update({
@@ -37,8 +41,12 @@ def standalone_env(airflow_home: Path, stack: LocalStack, lms_db: Path, port: in
         "AIRFLOW__API__BASE_URL": f"http://127.0.0.1:{port}",
         "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://127.0.0.1:{port}/execution/",
         "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "True",
+        # One signing key for every component: the api-server must accept the task tokens the scheduler issues
+        # (a test runner's unit-test mode would otherwise leave each process its own generated key).
+        "AIRFLOW__API_AUTH__JWT_SECRET": secrets.token_urlsafe(32),
+        "AIRFLOW__CORE__UNIT_TEST_MODE": "False",
         # SQLite allows one writer: let the CLI and the components wait for the lock instead of failing.
-        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{airflow_home / 'airflow.db'}?timeout=60",
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": metadata_url or f"sqlite:///{airflow_home / 'airflow.db'}?timeout=60",
         "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "30",
     })
     env.update(extra)  # last, so callers can move ports (log servers) or point at another config dir
@@ -92,11 +100,18 @@ class Standalone:
 
 @contextlib.contextmanager
 def standalone_stack(work: Path, lms_db: Path, port: int, *, engine_env: dict[str, str] | None = None,
-                     **extra_env: str) -> Iterator[Standalone]:
-    """moto S3 + the local engine + `airflow standalone`, all under `work` (services/, home/, standalone.log)."""
-    with local_stack(work / "services", engine_env=engine_env) as stack:
+                     metadata: str = "auto", keep_metadata: bool = False, **extra_env: str) -> Iterator[Standalone]:
+    """moto S3 + the local engine + `airflow standalone`, all under `work` (services/, home/, standalone.log).
+
+    metadata: "postgres" (a local server; kept for the next start with keep_metadata), "sqlite", or "auto"
+    (PostgreSQL when it is installed)."""
+    use_postgres = metadata == "postgres" or (metadata == "auto" and postgres_bin_dir() is not None)
+    with contextlib.ExitStack() as services:
+        stack = services.enter_context(local_stack(work / "services", engine_env=engine_env))
+        metadata_url = (services.enter_context(local_postgres(work / "postgres", persistent=keep_metadata))
+                        if use_postgres else None)
         home = work / "home"
-        env = standalone_env(home, stack, lms_db, port, **extra_env)
+        env = standalone_env(home, stack, lms_db, port, metadata_url, **extra_env)
         prepare_airflow(env)
         log = work / "standalone.log"
         with running_standalone(env, log):
@@ -115,10 +130,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--lms-db", type=Path, default=REPO / "include" / "data" / "lms.db")
     parser.add_argument("--min-job-seconds", type=float, default=None,
                         help="every local Personalize job takes at least this long (to watch deferred tasks)")
+    parser.add_argument("--metadata", choices=["auto", "postgres", "sqlite"], default="auto",
+                        help="metadata DB: a local PostgreSQL kept under the work dir (auto: when installed) or SQLite")
     args = parser.parse_args(argv)
     engine_env = ({"PERSONALIZE_LOCAL_MIN_JOB_SECONDS": str(args.min_job_seconds)}
                   if args.min_job_seconds is not None else None)
-    with standalone_stack(args.work_dir, args.lms_db.resolve(), args.port, engine_env=engine_env) as airflow:
+    with standalone_stack(args.work_dir, args.lms_db.resolve(), args.port, engine_env=engine_env,
+                          metadata=args.metadata, keep_metadata=True) as airflow:
         print(f"Airflow UI: {airflow.url}  (user admin; password in {_shown(airflow.home / PASSWORDS_FILE)})\n"
               f"S3 (moto): {airflow.stack.s3_endpoint_url}   "
               f"Personalize (local): {airflow.stack.personalize_endpoint_url}\n"
