@@ -295,3 +295,11 @@ def test_airflow_init_helpers(tmp_path: Path) -> None:
     passwords.write_text('{"viewer": "v"}')
     module.write_admin_password(passwords, "airflow", "secret")
     assert json.loads(passwords.read_text()) == {"viewer": "v", "airflow": "secret"}
+
+
+def test_metadata_db_drivers_are_in_the_lock(local: dict) -> None:
+    """The compose stack's metadata URL names a driver the lock pins (sync), plus the async one Airflow derives."""
+    url = local["x-airflow-common"]["environment"]["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]
+    dialect, _, driver = urlsplit(url).scheme.partition("+")
+    assert (dialect, driver) == ("postgresql", "psycopg2"), url
+    assert {"psycopg2-binary", "asyncpg"} <= lock_pins().keys()
