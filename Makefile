@@ -6,8 +6,9 @@ STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum
 UV_VERSION := 0.13.8
 VAR := var
 LMS_DB := include/data/lms.db
+CHROMIUM := /usr/bin/chromium
 
-.PHONY: install demo test lint airflow local-aws local-aws-stop bench bench-data bench-engine sample-db clean
+.PHONY: install demo test browser lint airflow local-aws local-aws-stop bench bench-data bench-engine sample-db clean
 
 install: $(STAMP)
 
@@ -27,8 +28,21 @@ sample-db: $(STAMP)
 demo: $(STAMP) sample-db
 	$(BIN)/python -m personalize_pipeline.demo
 
-test: $(STAMP)
+test: $(STAMP) browser
 	$(BIN)/python -m pytest -q
+
+# The browser test (tests/browser) drives Debian's Chromium: installed here when missing (as root, with apt-get);
+# otherwise a message says how, and the test fails unless PERSONALIZE_SKIP_BROWSER=1.
+browser:
+	@if [ -x $(CHROMIUM) ] || [ "$$PERSONALIZE_SKIP_BROWSER" = 1 ]; then exit 0; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "Installing Chromium (Debian package) for the browser test"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+			chromium >/dev/null; \
+	else \
+		echo "The browser test needs Chromium at $(CHROMIUM): run 'sudo apt-get install chromium'," \
+			"or set PERSONALIZE_SKIP_BROWSER=1 to skip that test" >&2; \
+	fi
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
