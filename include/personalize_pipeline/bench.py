@@ -51,6 +51,7 @@ def _run(args: list[str], log: Path, timeout: int) -> float:
     """Run one of our modules as a subprocess (output to log); return its wall seconds or raise with the tail."""
     started = time.perf_counter()
     with log.open("w") as out:
+        # Our own interpreter running one of our modules; no shell.
         proc = subprocess.run([sys.executable, "-m", *args], stdout=out, stderr=subprocess.STDOUT,  # noqa: S603
                               cwd=REPO, timeout=timeout, check=False)
     seconds = time.perf_counter() - started
@@ -145,6 +146,7 @@ def section_demo(raw: dict[str, Any]) -> list[Row]:
 
 
 def _counts(url: str, method: str = "GET") -> dict[str, dict[str, int]]:
+    # The engine's admin endpoint on loopback (an http URL the stack built), not user input.
     with urllib.request.urlopen(urllib.request.Request(url, method=method), timeout=30) as answer:  # noqa: S310
         counts: dict[str, dict[str, int]] = json.loads(answer.read())
     return counts

@@ -34,6 +34,7 @@ def airflow_env(airflow_home: Path, stack_env: dict[str, str], lms_db: Path, **e
 
 
 def _airflow(env: dict[str, str], *args: str, timeout: int = 900) -> subprocess.CompletedProcess[str]:
+    # Our own interpreter running the airflow CLI with arguments this module builds; no shell.
     return subprocess.run([sys.executable, "-m", "airflow", *args], capture_output=True, text=True, env=env,  # noqa: S603
                           timeout=timeout, cwd=REPO, check=False)
 

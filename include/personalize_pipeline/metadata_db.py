@@ -39,6 +39,7 @@ def _as_server_user(cmd: list[str]) -> list[str]:
 
 
 def _run(cmd: list[str]) -> None:
+    # PostgreSQL's own binaries with arguments built here; no shell.
     done = subprocess.run(_as_server_user(cmd), capture_output=True, text=True, timeout=120, check=False)  # noqa: S603
     if done.returncode:
         output = (done.stdout + done.stderr)[-3000:]

@@ -26,7 +26,7 @@ from personalize_local.stack import LocalStack, local_stack
 from personalize_pipeline.local_run import REPO, airflow_env, prepare_airflow
 from personalize_pipeline.metadata_db import local_postgres, postgres_bin_dir
 
-PASSWORDS_FILE = "simple_auth_manager_passwords.json.generated"
+PASSWORDS_FILE = "simple_auth_manager_passwords.json.generated"  # a file name  # pragma: allowlist secret
 
 
 def standalone_env(airflow_home: Path, stack: LocalStack, lms_db: Path, port: int, metadata_url: str | None = None,

@@ -23,7 +23,7 @@ from pathlib import Path
 
 LOOPBACK = "127.0.0.1"
 FAKE_ACCESS_KEY = "testing-access-key"  # placeholder credentials for loopback servers only
-FAKE_SECRET_KEY = "testing-secret-key"  # noqa: S105  # pragma: allowlist secret
+FAKE_SECRET_KEY = "testing-secret-key"  # noqa: S105 - a placeholder, as above  # pragma: allowlist secret
 DEFAULT_REGION = "us-east-1"
 
 
