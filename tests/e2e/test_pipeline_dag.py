@@ -15,7 +15,7 @@ from typing import Any
 
 import boto3
 import pytest
-from personalize_local.stack import local_stack
+from personalize_local.stack import FAKE_SECRET_KEY, local_stack
 from personalize_pipeline.local_run import REPO, airflow_env, dagrun_state, dags_test, prepare_airflow
 from personalize_pipeline.sample_data import generate_database
 
@@ -49,6 +49,7 @@ def run(world: dict[str, Any], date: str, *, conf: dict[str, Any] | None = None,
         env["AIRFLOW_CONN_LMS_DB"] = json.dumps({"conn_type": "sqlite", "host": str(db)})
     dag_id = "personalize_lms" if not config_dir else f"personalize_{next(config_dir.glob('*.yaml')).stem}"
     result = dags_test(env, dag_id, date, conf)
+    world.setdefault("outputs", []).append(result.stdout + result.stderr)
     return result.stdout + result.stderr
 
 
@@ -189,3 +190,25 @@ def test_incremental_intervals_import_in_order(world: dict[str, Any], tmp_path: 
     jobs.sort(key=lambda j: j["creationDateTime"])
     assert [j["importMode"] for j in jobs] == ["INCREMENTAL", "INCREMENTAL"]
     assert [j["dataSource"]["dataLocation"].split("/")[-2] for j in jobs] == sorted(staged)
+
+
+def test_no_credentials_in_logs_xcom_or_s3(world: dict[str, Any]) -> None:
+    """Last, over every run above: the AWS secret (connection password and env var of every task) never shows in
+    task output, log files, XCom values or anything the pipeline wrote to S3."""
+    secret = FAKE_SECRET_KEY
+    assert len(world["outputs"]) >= 6
+    for output in world["outputs"]:
+        assert secret not in output
+    home = Path(world["env"]["AIRFLOW_HOME"])
+    for log in home.glob("logs/**/*.log"):
+        assert secret not in log.read_text(errors="replace"), log
+    with sqlite3.connect(home / "airflow.db") as conn:
+        xcoms = conn.execute("select dag_id, task_id, value from xcom").fetchall()
+    assert xcoms, "the runs pushed no XCom: the check would be empty"
+    for dag_id, task_id, value in xcoms:
+        assert secret not in str(value), (dag_id, task_id)
+    s3 = world["s3"]
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=BUCKET):
+        for obj in page.get("Contents", []):
+            if obj["Size"] < 5_000_000:
+                assert secret.encode() not in s3.get_object(Bucket=BUCKET, Key=obj["Key"])["Body"].read(), obj["Key"]
