@@ -8,7 +8,7 @@ VAR := var
 LMS_DB := include/data/lms.db
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: install demo test browser lint airflow local-aws local-aws-stop bench bench-data bench-engine sample-db clean
+.PHONY: install demo test browser postgres lint airflow local-aws local-aws-stop bench bench-data bench-engine reliability sample-db clean
 
 install: $(STAMP)
 
@@ -28,8 +28,20 @@ sample-db: $(STAMP)
 demo: $(STAMP) sample-db
 	$(BIN)/python -m personalize_pipeline.demo
 
-test: $(STAMP) browser
+test: $(STAMP) browser postgres
 	$(BIN)/python -m pytest -q
+
+# The scheduler tests (backfill under `airflow standalone`) and `make airflow` keep Airflow's metadata in a local
+# PostgreSQL server (Debian's package), as the compose stack does: installed here when missing (as root, with apt-get).
+postgres:
+	@if command -v pg_ctl >/dev/null || ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1; then exit 0; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "Installing PostgreSQL (Debian package) for the scheduler tests"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+			postgresql >/dev/null; \
+	else \
+		echo "The scheduler tests need PostgreSQL's server: run 'sudo apt-get install postgresql'" >&2; \
+	fi
 
 # The browser test (tests/browser) drives Debian's Chromium: installed here when missing (as root, with apt-get);
 # otherwise a message says how, and the test fails unless PERSONALIZE_SKIP_BROWSER=1.
@@ -69,6 +81,12 @@ bench-data: $(STAMP)
 
 bench-engine: $(STAMP)
 	$(BIN)/python -m personalize_local.bench
+
+# The fault-injection tests (tests/reliability, also part of make test), then the table of what they measured
+# (var/reports/reliability.json): faults injected, runs, runs ended as expected, duplicates, rows lost.
+reliability: $(STAMP)
+	$(BIN)/python -m pytest -q tests/reliability; status=$$?; \
+		$(BIN)/python -m personalize_pipeline.reliability_report; exit $$status
 
 clean:
 	rm -rf $(VAR) .pytest_cache .mypy_cache .ruff_cache
