@@ -112,6 +112,8 @@ def airflow(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
         # Not the test suite's unit-test mode (tests/conftest.py): there every component would make up its own JWT
         # secret, and the api-server would reject the tokens the scheduler hands to its task processes.
         AIRFLOW__CORE__UNIT_TEST_MODE="False",
+        # The DAG file does not change during the test: no re-parsing every 30 s next to the run.
+        AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL="600",
         # Free ports for the log servers too (8793/8794 by default): a `make airflow` may be running.
         AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT=str(free_port()),
         AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT=str(free_port()),
@@ -120,13 +122,10 @@ def airflow(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
 
 
 @pytest.fixture(scope="module")
-def shots(request: pytest.FixtureRequest) -> Iterator[Path]:
+def shots() -> Iterator[Path]:
     shutil.rmtree(SHOTS, ignore_errors=True)
     SHOTS.mkdir(parents=True)
     yield SHOTS
-    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
-    if reporter:
-        reporter.write_line(f"browser test screenshots: {SHOTS}")
     if os.environ.get("PERSONALIZE_DOCS_SCREENSHOTS") == "1":
         DOCS_SHOTS.mkdir(parents=True, exist_ok=True)
         for name in DOCS_SET:
@@ -150,15 +149,18 @@ def browser(airflow: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
             context.close()
 
 
-def test_trigger_watch_and_open_report_in_the_ui(airflow: Any, browser: Any, shots: Path) -> None:
+def test_trigger_watch_and_open_report_in_the_ui(airflow: Any, browser: Any, shots: Path,
+                                                 request: pytest.FixtureRequest) -> None:
     from playwright.sync_api import expect
 
     started = time.monotonic()
+    marks: dict[str, float] = {}
     base = airflow.url
     password = airflow.admin_password()
     api = Api(base, password)
     # The dag-processor parses dags/ in the background: the UI lists the DAG once it is serialized.
     api.wait(f"{DAG_ID} to be parsed", lambda: api.get(f"/dags/{DAG_ID}"), timeout=180)
+    request.node.user_properties.append(("browser", f"screenshots in {shots}"))
     page = browser.new_page()
     step = {"name": "start"}
 
@@ -193,6 +195,7 @@ def test_trigger_watch_and_open_report_in_the_ui(airflow: Any, browser: Any, sho
         expect(force).to_be_checked()
         shot("03-trigger-form.png")
         dialog.get_by_role("button", name="Trigger", exact=True).click()
+        marks["triggered"] = time.monotonic()
         page.wait_for_url(f"{base}/dags/{DAG_ID}/runs/**")
         run_id = urllib.parse.unquote(page.url.split("/runs/", 1)[1].split("/", 1)[0].split("?", 1)[0])
         run = api.get(f"/dags/{DAG_ID}/dagRuns/{urllib.parse.quote(run_id)}")
@@ -218,10 +221,13 @@ def test_trigger_watch_and_open_report_in_the_ui(airflow: Any, browser: Any, sho
         ti = api.get(f"{run_path}/taskInstances/{urllib.parse.quote(deferred_task)}")
         assert ti["state"] in ("deferred", "scheduled", "queued", "running", "success"), ti["state"]
 
-        # 5. The run succeeds (REST polls; the UI must then say so too).
+        # 5. The run succeeds (REST polls; the UI must then say so too). The browser waits on a blank page: the
+        # run page's auto-refresh would keep the api-server busy on the same two cores as the run.
+        page.goto("about:blank")
         remaining = RUN_TIMEOUT_S - (time.monotonic() - started)
         final = api.wait("the run to finish", lambda: (r := api.get(run_path))["state"] in ("success", "failed")
                          and r, timeout=max(remaining, 30), every=3)
+        marks["run finished"] = time.monotonic()
         states = api.task_states(run_path)
         assert final["state"] == "success", {k: v for k, v in states.items() if v not in ("success", "skipped")}
         assert states["user-personalization.promote"] == "success"
@@ -264,6 +270,13 @@ def test_trigger_watch_and_open_report_in_the_ui(airflow: Any, browser: Any, sho
         assert "| user-personalization |" in text and "promoted" in text, text[:2000]
         summary.screenshot(path=str(shots / "08-summary.png"))
         summary.close()
+        retried = sorted(ti["task_id"] for ti in api.get(f"{run_path}/taskInstances?limit=200")["task_instances"]
+                         if (ti["try_number"] or 0) > 1)
+        # Shown after the run (conftest.py): where the time went (the stack's start-up is the fixtures').
+        request.node.user_properties.append((
+            "browser", f"UI to trigger {marks['triggered'] - started:.0f} s, run "
+            f"{marks['run finished'] - marks['triggered']:.0f} s, report and summary "
+            f"{time.monotonic() - marks['run finished']:.0f} s; tasks retried: {retried or 'none'}"))
     except Exception:
         page.screenshot(path=str(shots / f"failed-after-{step['name']}"))
         lines = airflow.log.read_text(errors="replace").splitlines() if airflow.log.exists() else []
