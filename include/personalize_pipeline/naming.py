@@ -29,9 +29,12 @@ def bounded(name: str) -> str:
     return name if len(name) <= NAME_MAX else f"{name[: NAME_MAX - 9]}-{short_hash(name, length=8)}"
 
 
-def import_job_name(config: PipelineConfig, dataset: str, manifest: Mapping[str, Any]) -> str:
+def import_job_name(config: PipelineConfig, dataset: str, manifest: Mapping[str, Any], partition: str) -> str:
+    """One job per staged file: a re-run of the partition adopts it. The partition is part of the name because a job
+    also records where it read from, and identical content staged on another night (an unchanged items table) is
+    a different file; adopting the older job would leave a FULL import pointing at another night's data."""
     digest = manifest["stats"][dataset]["sha256"][:10]
-    return bounded(f"{config.dataset_group}-{dataset}-{digest}")
+    return bounded(f"{config.dataset_group}-{dataset}-{digest}-{short_hash(partition, length=6)}")
 
 
 def solution_version_name(

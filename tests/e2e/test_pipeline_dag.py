@@ -132,6 +132,23 @@ def test_second_run_of_same_date_creates_nothing(world: dict[str, Any]) -> None:
     assert campaign(world)["solutionVersionArn"] == world["served"]
 
 
+def test_next_night_on_unchanged_data_imports_its_own_snapshot_and_does_not_retrain(world: dict[str, Any]) -> None:
+    """The source has no events after 2026-10-31, so the next night's FULL snapshot holds the same rows in a new
+    partition: new import jobs read that partition, training is skipped, the campaign stays."""
+    out = run(world, "2026-11-02")
+    assert dagrun_state(out) == "success", out[-6000:]
+    assert "not retraining" in out
+    after, before = inventory(world), world["first"]
+    assert after["versions"] == before["versions"] and after["campaigns"] == before["campaigns"]
+    new_imports = set(after["imports"]) - set(before["imports"])
+    assert len(new_imports) == len(after["datasets"])
+    p = world["personalize"]
+    for arn in new_imports:
+        job = p.describe_dataset_import_job(datasetImportJobArn=arn)["datasetImportJob"]
+        assert "/snapshot=20261102T000000Z/" in job["dataSource"]["dataLocation"] and job["status"] == "ACTIVE"
+    assert campaign(world)["solutionVersionArn"] == world["served"]
+
+
 def test_params_override_defaults(world: dict[str, Any]) -> None:
     out = run(world, "2026-11-01", conf={"dry_run": True, "force_retrain": True,
                                          "promotion_metric": "coverage", "min_relative_change": -0.99})

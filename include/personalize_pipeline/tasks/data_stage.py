@@ -42,7 +42,7 @@ def extract_and_stage(config: PipelineConfig, context: Mapping[str, Any]) -> dic
         manifest = upload_partition(
             _s3_hook(config), config, partition, {ds: out_dir / f"{ds}.csv" for ds in stats}, stats,
             extra={"mode": mode, "interval": {"start": interval.start, "end": interval.end},
-                   "job_names": {ds: import_job_name(config, ds, {"stats": {ds: s.to_dict()}})
+                   "job_names": {ds: import_job_name(config, ds, {"stats": {ds: s.to_dict()}}, partition)
                                  for ds, s in stats.items()}},
         )
     log.info("staged partition %s", manifest["prefix"])
