@@ -19,11 +19,14 @@ COMMAND = "make reliability"
 
 
 def scenario(name: str, *, faults: Mapping[str, int], runs: int, runs_ok: int, expected: str, outcome: str,
-             duplicates: int, rows_staged: int, rows_imported: int, seconds: float) -> dict[str, Any]:
-    """One row: faults injected (by kind), runs started and how many ended as expected, duplicates and data lost."""
+             duplicates: int, seconds: float, rows_staged: int | None = None,
+             rows_imported: int | None = None) -> dict[str, Any]:
+    """One row: faults injected (by kind), runs started and how many ended as expected, duplicates and data lost
+    (rows staged for import minus rows the engine holds; None where the scenario imports nothing)."""
+    lost = None if rows_staged is None or rows_imported is None else rows_staged - rows_imported
     return {"scenario": name, "faults": {k: v for k, v in faults.items() if v}, "runs": runs, "runs_ok": runs_ok,
             "expected": expected, "outcome": outcome, "duplicates": duplicates, "rows_staged": rows_staged,
-            "rows_imported": rows_imported, "rows_lost": rows_staged - rows_imported, "seconds": round(seconds, 1)}
+            "rows_imported": rows_imported, "rows_lost": lost, "seconds": round(seconds, 1)}
 
 
 def write_report(scenarios: Iterable[Mapping[str, Any]], path: Path = REPORT_PATH) -> Path:
@@ -32,7 +35,7 @@ def write_report(scenarios: Iterable[Mapping[str, Any]], path: Path = REPORT_PAT
         "generated_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "command": COMMAND,
         "scenarios": rows,
-        "totals": {key: sum(int(r[key]) for r in rows) for key in ("runs", "runs_ok", "duplicates", "rows_lost")}
+        "totals": {key: sum(int(r[key] or 0) for r in rows) for key in ("runs", "runs_ok", "duplicates", "rows_lost")}
         | {"faults": sum(sum(r["faults"].values()) for r in rows)},
     }
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -45,9 +48,10 @@ def table(report: Mapping[str, Any]) -> str:
              "| seconds |", "|---|---|---|---|---|---|---|"]
     for r in report["scenarios"]:
         faults = ", ".join(f"{k} {v}" for k, v in r["faults"].items()) or "none"
+        data = ("n/a" if r["rows_lost"] is None
+                else f"{r['rows_staged']:,} / {r['rows_imported']:,} / {r['rows_lost']:,}")
         lines.append(f"| {r['scenario']} | {faults} | {r['runs']} | {r['runs_ok']} ({r['outcome']}) | "
-                     f"{r['duplicates']} | {r['rows_staged']:,} / {r['rows_imported']:,} / {r['rows_lost']:,} | "
-                     f"{r['seconds']:.0f} |")
+                     f"{r['duplicates']} | {data} | {r['seconds']:.0f} |")
     t = report["totals"]
     lines.append(f"\n{t['faults']} faults injected, {t['runs_ok']}/{t['runs']} runs ended as expected, "
                  f"{t['duplicates']} duplicates, {t['rows_lost']} rows lost ({report['generated_at']}, "
