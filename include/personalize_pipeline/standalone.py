@@ -13,6 +13,7 @@ import contextlib
 import json
 import os
 import secrets
+import signal
 import subprocess
 import sys
 import time
@@ -123,6 +124,9 @@ def _shown(path: Path) -> Path:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # Stopped by a supervisor (SIGTERM) rather than Ctrl-C: unwind the same way, so Airflow, the local services and
+    # the metadata PostgreSQL are stopped too instead of left running.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     parser = argparse.ArgumentParser(description="Airflow standalone with the local Personalize stack")
     parser.add_argument("--port", type=int, default=8080)
     parser.add_argument("--work-dir", type=Path, default=REPO / "var" / "airflow",
