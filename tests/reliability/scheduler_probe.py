@@ -28,6 +28,16 @@ def finish_running_runs() -> None:
             run.set_state(DagRunState.SUCCESS)
 
 
+def print_states(moment: str) -> None:
+    """The runs' states at a checkpoint, for the test to read without racing the scheduler."""
+    from airflow.models.dagrun import DagRun
+    from airflow.utils.session import create_session
+
+    with create_session() as session:
+        states = sorted(getattr(run.state, "value", str(run.state)) for run in session.query(DagRun))
+    print(f"PROBE states {moment}: {','.join(states)}", flush=True)
+
+
 def main(dag_id: str, *dates: str) -> None:
     cli("pools", "set", "default_pool", "0", "no task starts in this probe")
     cli("dags", "reserialize")
@@ -40,6 +50,7 @@ def main(dag_id: str, *dates: str) -> None:
     time.sleep(1.5)
     cli("scheduler", "--num-runs", "3", "--skip-serve-logs")
     print("PROBE first scheduler done", flush=True)
+    print_states("after the first scheduler")
     finish_running_runs()
     cli("scheduler", "--num-runs", "2", "--skip-serve-logs")
     print("PROBE second scheduler done", flush=True)
