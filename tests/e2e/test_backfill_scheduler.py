@@ -22,11 +22,10 @@ from typing import Any
 import boto3
 import pytest
 import sqlalchemy
-from personalize_local.stack import free_port, local_stack
-from personalize_pipeline.local_run import REPO, prepare_airflow
-from personalize_pipeline.metadata_db import local_postgres
+from personalize_local.stack import free_port
+from personalize_pipeline.local_run import REPO
 from personalize_pipeline.sample_data import generate_database
-from personalize_pipeline.standalone import running_standalone, standalone_env
+from personalize_pipeline.standalone import standalone_stack
 
 pytestmark = pytest.mark.slow
 BUCKET = "backfill-e2e"
@@ -75,33 +74,31 @@ def backfilled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, A
         "schedule": "0 0 * * *", "retry_delay_seconds": 1, "validation": {"min_interactions": 10, "min_users": 2}}))
     # SQLite cannot take `backfill create` writing beside a busy scheduler ("database is locked", after which
     # Airflow deletes the half-made runs under the scheduler); production and the compose stack use PostgreSQL.
-    with local_stack(root / "services") as stack, local_postgres(root / "postgres") as metadata_url:
-        env = standalone_env(root / "home", stack, db, free_port(), metadata_url, PERSONALIZE_BUCKET=BUCKET,
-                             PERSONALIZE_PIPELINE_CONFIG_DIR=str(configs),
-                             AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL="5")
-        prepare_airflow(env)
-        metadata = sqlalchemy.create_engine(metadata_url)
-        with running_standalone(env, root / "standalone.log"):
-            deadline = time.monotonic() + 240
-            while DAG_ID not in _airflow(env, "dags", "list", "-o", "plain").stdout:
-                assert time.monotonic() < deadline, "the dag-processor never parsed the DAG"
-                time.sleep(5)
-            # The team's situation: nightly runs are live when someone backfills past intervals.
-            _airflow(env, "dags", "unpause", DAG_ID)
-            # INCREMENTAL imports depend on the previous interval, so Airflow insists on a reprocess behaviour.
-            _airflow(env, "backfill", "create", "--dag-id", DAG_ID, "--from-date", BACKFILL[0],
-                     "--to-date", BACKFILL[1], "--reprocess-behavior", "failed")
-            deadline = time.monotonic() + 600
-            while True:
-                runs = _runs(metadata)
-                if len(runs) == 4 and all(state in ("success", "failed") for state in runs.values()):
-                    break
-                assert time.monotonic() < deadline, f"runs did not finish: {runs}"
-                time.sleep(5)
-            kwargs = {"region_name": "us-east-1", "aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
-            yield {"runs": runs, "log": root / "standalone.log",
-                   "personalize": boto3.client("personalize", endpoint_url=stack.personalize_endpoint_url, **kwargs),
-                   "s3": boto3.client("s3", endpoint_url=stack.s3_endpoint_url, **kwargs)}
+    with standalone_stack(root, db, free_port(), metadata="postgres", PERSONALIZE_BUCKET=BUCKET,
+                          PERSONALIZE_PIPELINE_CONFIG_DIR=str(configs),
+                          AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL="5") as airflow:
+        env, stack = airflow.env, airflow.stack
+        metadata = sqlalchemy.create_engine(env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"])
+        deadline = time.monotonic() + 240
+        while DAG_ID not in _airflow(env, "dags", "list", "-o", "plain").stdout:
+            assert time.monotonic() < deadline, "the dag-processor never parsed the DAG"
+            time.sleep(5)
+        # The team's situation: nightly runs are live when someone backfills past intervals.
+        _airflow(env, "dags", "unpause", DAG_ID)
+        # INCREMENTAL imports depend on the previous interval, so Airflow insists on a reprocess behaviour.
+        _airflow(env, "backfill", "create", "--dag-id", DAG_ID, "--from-date", BACKFILL[0],
+                 "--to-date", BACKFILL[1], "--reprocess-behavior", "failed")
+        deadline = time.monotonic() + 600
+        while True:
+            runs = _runs(metadata)
+            if len(runs) == 4 and all(state in ("success", "failed") for state in runs.values()):
+                break
+            assert time.monotonic() < deadline, f"runs did not finish: {runs}"
+            time.sleep(5)
+        kwargs = {"region_name": "us-east-1", "aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
+        yield {"runs": runs, "log": airflow.log,
+               "personalize": boto3.client("personalize", endpoint_url=stack.personalize_endpoint_url, **kwargs),
+               "s3": boto3.client("s3", endpoint_url=stack.s3_endpoint_url, **kwargs)}
 
 
 def test_backfill_and_nightly_runs_all_succeed(backfilled: dict[str, Any]) -> None:
