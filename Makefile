@@ -1,32 +1,39 @@
-# The README's two commands are `make demo` and `make test`; each sets up .venv from the pinned lock first.
+# The README's two commands are `make demo` and `make test`; each sets up .venv from the lock (uv.lock) first.
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum | cut -d' ' -f1)
+STAMP := $(VENV)/.installed-$(shell cat uv.lock pyproject.toml plugins/pyproject.toml include/pyproject.toml local_engine/pyproject.toml | cksum | cut -d' ' -f1)
 UV_VERSION := 0.13.8
 VAR := var
 LMS_DB := include/data/lms.db
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: install demo test browser postgres lint airflow local-aws local-aws-stop bench bench-data bench-engine reliability sample-db clean
+.PHONY: install demo test browser postgres lint dist airflow local-aws local-aws-stop bench bench-data bench-engine reliability sample-db clean
 
 install: $(STAMP)
 
-# --compile-bytecode: uv skips bytecode by default, and without it every fresh interpreter (each DAG parse, each
-# `airflow` subprocess of the tests) compiles Airflow, boto3 & co. from source again.
-$(STAMP): requirements.lock pyproject.toml
+# One venv for development: the three workspace members (provider, pipeline, engine + dev tooling) installed
+# editable, and the dev group, exactly as uv.lock pins them. --compile-bytecode: uv skips bytecode by default, and
+# without it every fresh interpreter (each DAG parse, each `airflow` subprocess of the tests) compiles Airflow,
+# boto3 & co. from source again.
+$(STAMP): uv.lock pyproject.toml plugins/pyproject.toml include/pyproject.toml local_engine/pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
-	$(BIN)/uv pip sync --quiet --compile-bytecode --python $(BIN)/python requirements.lock
-	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
+	test -x $(BIN)/uv || $(BIN)/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+	UV_PROJECT_ENVIRONMENT=$(VENV) $(BIN)/uv sync --quiet --frozen --all-packages --compile-bytecode --python $(BIN)/python
 	rm -f $(VENV)/.installed-*
 	touch $@
 
+# The wheels a deployment installs (provider, pipeline) and the per-platform bundles built from them and from
+# dags/, include/, expectations/: dist/mwaa (dags folder, plugins.zip, requirements.txt as MWAA reads them),
+# dist/astro (an Astro project). See README, Deploy.
+dist: $(STAMP)
+	$(BIN)/python -m personalize_dev.dist
+
 sample-db: $(STAMP)
-	test -f $(LMS_DB) || $(BIN)/python -m personalize_pipeline.sample_data --out $(LMS_DB)
+	test -f $(LMS_DB) || $(BIN)/python -m personalize_dev.sample_data --out $(LMS_DB)
 
 demo: $(STAMP) sample-db
-	$(BIN)/python -m personalize_pipeline.demo
+	$(BIN)/python -m personalize_dev.demo
 
 test: $(STAMP) browser postgres
 	$(BIN)/python -m pytest -q
@@ -62,7 +69,7 @@ lint: $(STAMP)
 
 # Airflow standalone (UI on http://127.0.0.1:8080) with the local S3 server and Personalize engine.
 airflow: $(STAMP) sample-db
-	$(BIN)/python -m personalize_pipeline.standalone
+	$(BIN)/python -m personalize_dev.standalone
 
 # Start moto S3 and the local Personalize engine in the background (state under var/local-aws); stop with local-aws-stop.
 local-aws: $(STAMP)
@@ -74,10 +81,10 @@ local-aws-stop: $(STAMP)
 # Every performance figure in one table (stdout, var/reports/bench.md and bench.json): DAG parse time, data stage,
 # engine, make demo, AWS API calls of a nightly run. BENCH_FULL=1 adds the data stage at 10M source events.
 bench: $(STAMP) sample-db
-	$(BIN)/python -m personalize_pipeline.bench $(if $(BENCH_FULL),--full)
+	$(BIN)/python -m personalize_dev.bench $(if $(BENCH_FULL),--full)
 
 bench-data: $(STAMP)
-	$(BIN)/python -m personalize_pipeline.bench_data
+	$(BIN)/python -m personalize_dev.bench_data
 
 bench-engine: $(STAMP)
 	$(BIN)/python -m personalize_local.bench
@@ -86,7 +93,7 @@ bench-engine: $(STAMP)
 # (var/reports/reliability.json): faults injected, runs, runs ended as expected, duplicates, rows lost.
 reliability: $(STAMP)
 	$(BIN)/python -m pytest -q tests/reliability; status=$$?; \
-		$(BIN)/python -m personalize_pipeline.reliability_report; exit $$status
+		$(BIN)/python -m personalize_dev.reliability_report; exit $$status
 
 clean:
-	rm -rf $(VAR) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VAR) dist .pytest_cache .mypy_cache .ruff_cache

@@ -26,7 +26,7 @@ if [[ ! -f "${LMS_DB}" ]]; then
   created_dir=false
   [[ -d "$(dirname "${LMS_DB}")" ]] || created_dir=true
   mkdir -p "$(dirname "${LMS_DB}")"
-  /entrypoint python -m personalize_pipeline.sample_data --out "${LMS_DB}"
+  /entrypoint python -m personalize_dev.sample_data --out "${LMS_DB}"
   chown "${AIRFLOW_UID}:0" "${LMS_DB}"
   if [[ "${created_dir}" == "true" ]]; then chown "${AIRFLOW_UID}:0" "$(dirname "${LMS_DB}")"; fi
 fi

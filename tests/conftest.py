@@ -26,7 +26,7 @@ os.environ.update(
 
 @pytest.fixture(scope="session")
 def lms_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from personalize_pipeline.sample_data import generate_database
+    from personalize_dev.sample_data import generate_database
 
     path = tmp_path_factory.mktemp("lms") / "lms.db"
     generate_database(path, n_events=20_000, seed=11)

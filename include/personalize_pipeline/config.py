@@ -15,12 +15,12 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from personalize_pipeline.paths import config_dir
 from personalize_pipeline.promotion import PromotionRule
 
 # Personalize resource-name rule, shared by every name derived from config.
 NAME_PATTERN = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9\-_]*$")
 NAME_MAX = 63
-DEFAULT_CONFIG_DIR = Path(__file__).resolve().parents[1] / "config"
 DatasetType = Literal["interactions", "items", "users"]
 ALL_DATASETS: tuple[DatasetType, ...] = ("interactions", "items", "users")
 # libyaml's safe loader when PyYAML has it: ~0.3 ms instead of ~2.7 ms per config file on every DAG parse.
@@ -257,10 +257,6 @@ def load_config(path: Path) -> PipelineConfig:
         return PipelineConfig.model_validate(raw)
     except ValidationError as exc:
         raise ConfigError(_format_errors(path, exc)) from exc
-
-
-def config_dir() -> Path:
-    return Path(os.environ.get("PERSONALIZE_PIPELINE_CONFIG_DIR", DEFAULT_CONFIG_DIR))
 
 
 def config_files(directory: Path | None = None) -> list[Path]:

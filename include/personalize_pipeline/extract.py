@@ -13,8 +13,8 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from personalize_pipeline import transform
 from personalize_pipeline.config import PipelineConfig
+from personalize_pipeline.paths import sql_dir
 
-SQL_DIR = Path(__file__).resolve().parents[1] / "sql"
 ExtractMode = Literal["full", "interval"]
 
 
@@ -42,7 +42,7 @@ class FileStats:
 def render_sql(filename: str, mode: ExtractMode, interval: Interval) -> str:
     """Render a SQL template from include/sql; bounds are integers we computed, never user text."""
     # autoescape is for HTML; this renders SQL from our own templates and integer bounds.
-    env = Environment(loader=FileSystemLoader(SQL_DIR), undefined=StrictUndefined, autoescape=False)  # noqa: S701
+    env = Environment(loader=FileSystemLoader(sql_dir()), undefined=StrictUndefined, autoescape=False)  # noqa: S701
     return env.get_template(filename).render(
         mode=mode, interval_start=int(interval.start), interval_end=int(interval.end)
     )

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import json
 from functools import cache
-from pathlib import Path
 from typing import Any
 
-SCHEMA_DIR = Path(__file__).resolve().parents[1] / "schemas"
+from personalize_pipeline.paths import schema_dir
+
 
 
 @cache
 def avro_schema(dataset: str) -> dict[str, Any]:
-    path = SCHEMA_DIR / f"{dataset}.avsc"
+    path = schema_dir() / f"{dataset}.avsc"
     if not path.exists():
-        raise KeyError(f"no Avro schema for dataset {dataset!r} (looked for {path.name} in include/schemas)")
+        raise KeyError(f"no Avro schema for dataset {dataset!r} (looked for {path})")
     schema: dict[str, Any] = json.loads(schema_text(dataset))
     return schema
 
@@ -22,7 +22,7 @@ def avro_schema(dataset: str) -> dict[str, Any]:
 @cache
 def schema_text(dataset: str) -> str:
     """The .avsc document as text (what CreateSchema takes); read once per process, not once per DAG."""
-    return (SCHEMA_DIR / f"{dataset}.avsc").read_text(encoding="utf-8")
+    return (schema_dir() / f"{dataset}.avsc").read_text(encoding="utf-8")
 
 
 def columns(dataset: str) -> list[str]:

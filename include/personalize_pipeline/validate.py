@@ -21,8 +21,8 @@ import pyarrow.compute as pc
 from personalize_pipeline.config import PipelineConfig, ValidationConfig
 from personalize_pipeline.datafiles import DataFileError, RuleFailure, read_dataset
 from personalize_pipeline.gx_runtime import ephemeral_context, import_gx
+from personalize_pipeline.paths import expectations_dir
 
-EXPECTATIONS_DIR = Path(__file__).resolve().parents[2] / "expectations"
 RESULT_FORMAT = {"result_format": "SUMMARY", "partial_unexpected_count": 5}
 
 
@@ -59,7 +59,7 @@ def format_failures(failures: list[RuleFailure]) -> str:
 
 
 def load_suite_json(name: str) -> dict[str, Any]:
-    data: dict[str, Any] = json.loads((EXPECTATIONS_DIR / f"{name}.json").read_text(encoding="utf-8"))
+    data: dict[str, Any] = json.loads((expectations_dir() / f"{name}.json").read_text(encoding="utf-8"))
     return data
 
 

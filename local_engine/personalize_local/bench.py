@@ -4,7 +4,7 @@ For each data size it starts moto S3 and the engine (as `make bench-engine` user
 generated data through dataset import jobs, trains every recipe, and reports training time, offline metrics
 next to aws-popularity-count, batch inference throughput and GetRecommendations latency over HTTP.
 
-Data comes from `personalize_pipeline.sample_data.generate_frames` when the pipeline package is importable,
+Data comes from `personalize_dev.sample_data.generate_frames` when the pipeline package is importable,
 otherwise from this package's own seeded generator (synthetic.py).
 """
 
@@ -51,7 +51,7 @@ METRIC_COLUMNS = [
 def load_frames(n_events: int, seed: int) -> tuple[dict[str, pd.DataFrame], str]:
     """Interactions and items in Personalize's column names, from the pipeline's generator if present."""
     try:
-        from personalize_pipeline.sample_data import generate_frames  # type: ignore[import-not-found]
+        from personalize_dev.sample_data import generate_frames  # type: ignore[import-not-found]
     except ImportError:
         return generate(n_events, seed=seed), "personalize_local.synthetic"
     frames = generate_frames(n_events, seed)
@@ -72,7 +72,7 @@ def load_frames(n_events: int, seed: int) -> tuple[dict[str, pd.DataFrame], str]
             "CREATION_TIMESTAMP": items["created_at"].astype("int64"),
         }
     )
-    return {"interactions": interactions, "items": catalogue}, "personalize_pipeline.sample_data"
+    return {"interactions": interactions, "items": catalogue}, "personalize_dev.sample_data"
 
 
 def _client(service: str, endpoint: str) -> Any:

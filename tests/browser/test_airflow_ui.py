@@ -95,8 +95,8 @@ class Api:
 def airflow(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     _require_chromium()
     from personalize_local.stack import free_port
-    from personalize_pipeline.sample_data import generate_database
-    from personalize_pipeline.standalone import standalone_stack
+    from personalize_dev.sample_data import generate_database
+    from personalize_dev.standalone import standalone_stack
 
     root = tmp_path_factory.mktemp("ui")
     db = root / "lms.db"

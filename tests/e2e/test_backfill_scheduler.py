@@ -23,9 +23,9 @@ import boto3
 import pytest
 import sqlalchemy
 from personalize_local.stack import free_port
-from personalize_pipeline.local_run import REPO
-from personalize_pipeline.sample_data import generate_database
-from personalize_pipeline.standalone import standalone_stack
+from personalize_dev.local_run import REPO
+from personalize_dev.sample_data import generate_database
+from personalize_dev.standalone import standalone_stack
 
 pytestmark = pytest.mark.slow
 BUCKET = "backfill-e2e"

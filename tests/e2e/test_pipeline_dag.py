@@ -16,8 +16,8 @@ from typing import Any
 import boto3
 import pytest
 from personalize_local.stack import FAKE_SECRET_KEY, local_stack
-from personalize_pipeline.local_run import REPO, airflow_env, dagrun_state, dags_test, prepare_airflow
-from personalize_pipeline.sample_data import generate_database
+from personalize_dev.local_run import REPO, airflow_env, dagrun_state, dags_test, prepare_airflow
+from personalize_dev.sample_data import generate_database
 
 pytestmark = pytest.mark.slow
 BUCKET = "pipeline-e2e"

@@ -13,7 +13,7 @@ from airflow.sdk import DAG
 from personalize_cases import CASES, CASES_BY_KIND, DSG, SV_ARN, list_response, stub_links
 from personalize_provider.hooks.personalize import PersonalizeHook, PersonalizeRuntimeHook
 from personalize_provider.links.personalize import LINKS, PersonalizeCampaignLink, console_ref
-from personalize_provider.links.reports import REPORT_LINKS
+from personalize_pipeline.links import REPORT_LINKS
 from personalize_provider.operators import (
     PersonalizeCreateCampaignOperator,
     PersonalizeCreateSolutionOperator,

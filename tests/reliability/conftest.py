@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from personalize_pipeline.reliability_report import write_report
+from personalize_dev.reliability_report import write_report
 
 
 @pytest.fixture(scope="session")

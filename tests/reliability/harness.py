@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 from urllib.parse import urlparse
 
 from personalize_local.stack import LocalStack, start_engine
-from personalize_pipeline.local_run import REPO
+from personalize_dev.local_run import REPO
 
 T = TypeVar("T")
 

@@ -33,9 +33,9 @@ import boto3
 import pytest
 from personalize_local.stack import local_stack
 from personalize_pipeline.config import PipelineConfig, load_config
-from personalize_pipeline.local_run import REPO, airflow_env, dagrun_state, prepare_airflow
-from personalize_pipeline.reliability_report import scenario
-from personalize_pipeline.sample_data import generate_database
+from personalize_dev.local_run import REPO, airflow_env, dagrun_state, prepare_airflow
+from personalize_dev.reliability_report import scenario
+from personalize_dev.sample_data import generate_database
 
 from .harness import (
     Airflow,

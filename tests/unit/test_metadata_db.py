@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import sqlalchemy
-from personalize_pipeline.metadata_db import _cluster_dir, local_postgres
+from personalize_dev.metadata_db import _cluster_dir, local_postgres
 
 
 def _count_after_insert(url: str) -> int:

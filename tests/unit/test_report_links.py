@@ -11,8 +11,8 @@ from unittest import mock
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from personalize_provider.links import reports
-from personalize_provider.links.reports import (
+from personalize_pipeline import links as reports
+from personalize_pipeline.links import (
     PersonalizePromotionReportLink,
     PersonalizeRunSummaryLink,
     s3_object_url,

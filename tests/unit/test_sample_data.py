@@ -4,7 +4,7 @@ import sqlite3
 from pathlib import Path
 
 import pandas as pd
-from personalize_pipeline.sample_data import GENRES, PERIOD_END, generate_database, generate_frames
+from personalize_dev.sample_data import GENRES, PERIOD_END, generate_database, generate_frames
 
 
 def test_deterministic_by_seed() -> None:

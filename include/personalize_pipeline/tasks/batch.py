@@ -86,7 +86,7 @@ def write_summary(config: PipelineConfig, manifest: Mapping[str, Any] | None, va
     text = "\n".join(lines) + "\n"
     url = None
     if manifest:
-        from personalize_provider.links.reports import s3_object_url
+        from personalize_pipeline.links import s3_object_url
 
         from personalize_pipeline.staging import manifest_key_prefix
 
@@ -127,7 +127,7 @@ def summarize_run(config: PipelineConfig, context: Mapping[str, Any]) -> str:
     validation = ti.xcom_pull(task_ids="validate_data")
     text, url = write_summary(config, manifest, validation, results)
     if url:
-        from personalize_provider.links.reports import PersonalizeRunSummaryLink
+        from personalize_pipeline.links import PersonalizeRunSummaryLink
 
         PersonalizeRunSummaryLink.persist(context, url)
     return text

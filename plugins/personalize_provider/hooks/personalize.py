@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,8 @@ from personalize_provider.resources import ResourceSpec, get_spec
 #: throttles aggressively on Describe/List, and adaptive mode adds client-side rate limiting.
 DEFAULT_BOTOCORE_CONFIG: dict[str, Any] = {"retries": {"mode": "adaptive", "max_attempts": 10}}
 
-WAITERS_FILE = Path(__file__).parents[1] / "waiters" / "personalize.json"
+# Package data, found through the import system (a wheel, an editable install or a zip all resolve it).
+WAITERS_FILE = Path(str(files("personalize_provider") / "waiters" / "personalize.json"))
 
 
 def error_code(error: ClientError) -> str:

@@ -1,6 +1,6 @@
 """Benchmark the data stage at scale: generate, extract+transform, GX validation, and a plain-pandas baseline.
 
-    python -m personalize_pipeline.bench_data --sizes 1000000,10000000 [--quick] [--keep-dir] [--json PATH]
+    python -m personalize_dev.bench_data --sizes 1000000,10000000 [--quick] [--keep-dir] [--json PATH]
 
 For each size (number of source events) the sample generator writes an LMS SQLite database under var/bench/, then
 each step runs in a fresh subprocess so its peak RSS is its own (VmHWM of the child, falling back to ru_maxrss):
@@ -73,7 +73,7 @@ def staged_files(out_dir: Path) -> dict[str, Path]:
 
 
 def step_generate(db: Path, size: int, seed: int) -> dict[str, Any]:
-    from personalize_pipeline.sample_data import generate_database
+    from personalize_dev.sample_data import generate_database
 
     started = time.perf_counter()
     counts = generate_database(db, size, seed)
@@ -242,7 +242,7 @@ def child_main(argv: list[str]) -> None:
 
 
 def run_step(step: str, *args: str) -> dict[str, Any]:
-    command = [sys.executable, "-m", "personalize_pipeline.bench_data", "--child", step, *args]
+    command = [sys.executable, "-m", "personalize_dev.bench_data", "--child", step, *args]
     proc = subprocess.run(command, capture_output=True, text=True, check=False)  # noqa: S603 - our own module
     if proc.returncode != 0:
         raise RuntimeError(f"step {step} failed (exit {proc.returncode}):\n{proc.stderr[-4000:]}")

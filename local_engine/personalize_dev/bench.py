@@ -1,6 +1,6 @@
 """`make bench`: the project's performance figures in one table (stdout, var/reports/bench.md and bench.json).
 
-    python -m personalize_pipeline.bench [--full] [--repeat N] [--nights 1|2] [--only parse,data,engine,demo,api]
+    python -m personalize_dev.bench [--full] [--repeat N] [--nights 1|2] [--only parse,data,engine,demo,api]
 
 * parse  -- DAG parse time at 1/10/50 config files (bench_parse): a fresh interpreter, and one parse in the dag
             processor (which pre-imports the airflow modules the DAG file names before forking); bytecode cached,
@@ -33,8 +33,8 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from personalize_pipeline import bench_parse
-from personalize_pipeline.local_run import REPO
+from personalize_dev import bench_parse
+from personalize_dev.local_run import REPO
 
 REPORTS = REPO / "var" / "reports"
 WORK = REPO / "var" / "bench"
@@ -86,7 +86,7 @@ def section_parse(raw: dict[str, Any], repeat: int) -> list[Row]:
 def section_data(raw: dict[str, Any], full: bool) -> list[Row]:
     out = REPORTS / "bench-data.json"
     sizes = ["--sizes", "1000000,10000000"] if full else ["--quick"]
-    _run(["personalize_pipeline.bench_data", *sizes, "--keep-dir", "--json", str(out)],
+    _run(["personalize_dev.bench_data", *sizes, "--keep-dir", "--json", str(out)],
          REPORTS / "bench-data.log", timeout=3 * 3600)
     results: dict[str, list[dict[str, Any]]] = json.loads(out.read_text())
     raw["data"] = results
@@ -138,10 +138,10 @@ def section_engine(raw: dict[str, Any]) -> list[Row]:
 
 
 def section_demo(raw: dict[str, Any]) -> list[Row]:
-    seconds = _run(["personalize_pipeline.demo"], REPORTS / "bench-demo.log", timeout=1800)
+    seconds = _run(["personalize_dev.demo"], REPORTS / "bench-demo.log", timeout=1800)
     raw["demo"] = {"seconds": seconds}
     return [_row("make demo", "wall time (default config end to end on the local stack)", f"{seconds:.0f} s",
-                 "target <= 300 s", "python -m personalize_pipeline.demo in a subprocess; "
+                 "target <= 300 s", "python -m personalize_dev.demo in a subprocess; "
                  "log var/reports/bench-demo.log")]
 
 
@@ -159,8 +159,8 @@ def nightly_api_calls(work: Path, nights: int = 1) -> list[dict[str, Any]]:
     from personalize_local.stack import local_stack
 
     from personalize_pipeline.config import config_dir, load_config
-    from personalize_pipeline.demo import LOGICAL_DATE
-    from personalize_pipeline.local_run import airflow_env, dagrun_state, dags_test, prepare_airflow
+    from personalize_dev.demo import LOGICAL_DATE
+    from personalize_dev.local_run import airflow_env, dagrun_state, dags_test, prepare_airflow
 
     config = load_config(config_dir() / "lms.yaml")
     schedule = [("first night", LOGICAL_DATE),

@@ -24,8 +24,8 @@ from pathlib import Path
 
 from personalize_local.stack import LocalStack, local_stack
 
-from personalize_pipeline.local_run import REPO, airflow_env, prepare_airflow
-from personalize_pipeline.metadata_db import local_postgres, postgres_bin_dir
+from personalize_dev.local_run import REPO, airflow_env, prepare_airflow
+from personalize_dev.metadata_db import local_postgres, postgres_bin_dir
 
 PASSWORDS_FILE = "simple_auth_manager_passwords.json.generated"  # a file name  # pragma: allowlist secret
 

@@ -4,7 +4,7 @@ The data has the structure recommendation quality depends on, so models can be t
 popularity, users with one or two favourite genres, a catalogue that grows over time (late items are cold),
 a few heavy users and many light ones. Same seed and size give the same database, byte for byte in content.
 
-    python -m personalize_pipeline.sample_data --out include/data/lms.db --events 50000 --seed 7
+    python -m personalize_dev.sample_data --out include/data/lms.db --events 50000 --seed 7
 """
 
 from __future__ import annotations

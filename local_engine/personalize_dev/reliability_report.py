@@ -1,7 +1,7 @@
 """The reliability report: what the fault-injection tests (tests/reliability) measured, as JSON and as a table.
 
 The tests write `var/reports/reliability.json`; `make reliability` runs them and prints the table with
-`python -m personalize_pipeline.reliability_report [path]`.
+`python -m personalize_dev.reliability_report [path]`.
 """
 
 from __future__ import annotations
@@ -60,7 +60,7 @@ def table(report: Mapping[str, Any]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m personalize_pipeline.reliability_report", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m personalize_dev.reliability_report", description=__doc__)
     parser.add_argument("path", nargs="?", type=Path, default=REPORT_PATH)
     args = parser.parse_args(argv)
     if not args.path.exists():

@@ -1,6 +1,6 @@
 """DAG parse time: how long the dag processor takes to load dags/personalize_pipelines.py with N config files.
 
-    python -m personalize_pipeline.bench_parse [--configs 1,10,50] [--repeat 5] [--json PATH]
+    python -m personalize_dev.bench_parse [--configs 1,10,50] [--repeat 5] [--json PATH]
 
 Every measurement is a fresh interpreter that first imports `airflow.sdk` and the DagBag class (a dag-processor
 child has both loaded), then times `DagBag(<the DAG file>)`: executing the file, the factory, every DAG built and
@@ -30,7 +30,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from personalize_pipeline.local_run import REPO
+from personalize_dev.local_run import REPO
 
 DAG_FILE = REPO / "dags" / "personalize_pipelines.py"
 TEMPLATE = REPO / "include" / "config" / "lms.yaml"
