@@ -1,26 +1,47 @@
-# Airflow image for the Personalize pipeline: the official Airflow image plus this project's locked
-# dependencies and its own package (operators, pipeline, local engine). docker-compose.yaml builds it
-# for every service, including the moto S3 stand-in and the personalize-local engine.
-FROM apache/airflow:3.3.2-python3.11
+# The Airflow image of this project on the official apache/airflow image: the deployable requirements
+# (requirements.txt: the provider's and the pipeline's wheels, the pipeline's runtime dependencies) installed under
+# Airflow's official constraints for the base image's Airflow and Python, then the DAG package's files. Nothing of
+# the local engine is in it. The compose stack also builds the `local-engine` target (engine + moto + dev tooling)
+# for its stand-in services. Python 3.12 or 3.13: docker build --build-arg PYTHON_VERSION=3.13 .
+ARG AIRFLOW_VERSION=3.3.1
+ARG PYTHON_VERSION=3.12
 
-# requirements.lock pins every distribution (resolved for Python 3.11 and apache-airflow 3.3.2). It is
-# the constraints file as well, so pip cannot move any pin, and apache-airflow==${AIRFLOW_VERSION}
-# (set by the base image) guards against an accidental Airflow upgrade or downgrade.
-COPY --chown=airflow:0 requirements.lock /opt/airflow/requirements.lock
-RUN pip install --no-cache-dir --constraint /opt/airflow/requirements.lock \
-        "apache-airflow==${AIRFLOW_VERSION}" -r /opt/airflow/requirements.lock
+# The two wheels requirements.txt names (what `make dist` builds into dist/).
+FROM apache/airflow:${AIRFLOW_VERSION}-python${PYTHON_VERSION} AS wheels
+COPY --chown=airflow:0 plugins /tmp/src/plugins
+COPY --chown=airflow:0 include/pyproject.toml /tmp/src/include/pyproject.toml
+COPY --chown=airflow:0 include/personalize_pipeline /tmp/src/include/personalize_pipeline
+RUN pip wheel --no-cache-dir --no-deps --wheel-dir /tmp/dist /tmp/src/plugins /tmp/src/include
 
-# The repository, laid out as in git under AIRFLOW_HOME (dags/, plugins/, include/, expectations/,
-# local_engine/; see .dockerignore), so the code's repo-relative defaults hold. Dependencies came
-# from the lock above, hence --no-deps; setuptools is pinned there too, hence --no-build-isolation.
-COPY --chown=airflow:0 . /opt/airflow/
-RUN pip install --no-cache-dir --no-deps --no-build-isolation /opt/airflow
+FROM apache/airflow:${AIRFLOW_VERSION}-python${PYTHON_VERSION} AS runtime
+ARG AIRFLOW_VERSION
+ARG PYTHON_VERSION
+# Airflow's official constraints for this Airflow and Python (what MWAA enforces too); override with a file or
+# URL of your own, e.g. --build-arg AIRFLOW_CONSTRAINTS=/opt/airflow/constraints.txt after COPYing it.
+ARG AIRFLOW_CONSTRAINTS=https://raw.githubusercontent.com/apache/airflow/constraints-${AIRFLOW_VERSION}/constraints-${PYTHON_VERSION}.txt
+WORKDIR /opt/airflow
+COPY --chown=airflow:0 --from=wheels /tmp/dist /opt/airflow/dist
+COPY --chown=airflow:0 requirements.txt /opt/airflow/requirements.txt
+# apache-airflow==${AIRFLOW_VERSION}: the requirements may never move the base image's Airflow.
+RUN pip install --no-cache-dir --constraint "${AIRFLOW_CONSTRAINTS}" \
+        "apache-airflow==${AIRFLOW_VERSION}" -r /opt/airflow/requirements.txt
+# The DAG package's files under AIRFLOW_HOME, where the pipeline root resolves (dags/'s parent).
+COPY --chown=airflow:0 dags /opt/airflow/dags
+COPY --chown=airflow:0 include/config /opt/airflow/include/config
+COPY --chown=airflow:0 include/sql /opt/airflow/include/sql
+COPY --chown=airflow:0 include/schemas /opt/airflow/include/schemas
+COPY --chown=airflow:0 expectations /opt/airflow/expectations
 
-# Source folders first on sys.path: the bind-mounted live files (compose) win over the installed copy,
-# and paths the code derives from __file__ (include/config, expectations/) resolve under /opt/airflow.
-ENV PYTHONPATH=/opt/airflow/plugins:/opt/airflow/include:/opt/airflow/local_engine
-
-# Writable home for the personalize-local engine's state (a named volume is mounted here).
+# Development stand-ins for the compose stack (moto's S3 server, the local Personalize engine, the sample data of
+# airflow-init): the runtime image plus the local engine. Never deployed.
+FROM runtime AS local-engine
+ARG AIRFLOW_CONSTRAINTS
+COPY --chown=airflow:0 local_engine /tmp/src/local_engine
+COPY --chown=airflow:0 docker/airflow-init.sh docker/airflow_init.py /opt/airflow/docker/
+RUN pip install --no-cache-dir --constraint "${AIRFLOW_CONSTRAINTS}" /tmp/src/local_engine
 USER root
 RUN mkdir -p /opt/personalize-local/data && chown -R airflow:0 /opt/personalize-local
 USER airflow
+
+# The default target: the deployable image.
+FROM runtime AS airflow

@@ -87,7 +87,7 @@ bench-data: $(STAMP)
 	$(BIN)/python -m personalize_dev.bench_data
 
 bench-engine: $(STAMP)
-	$(BIN)/python -m personalize_local.bench
+	$(BIN)/python -m personalize_dev.bench_engine
 
 # The fault-injection tests (tests/reliability, also part of make test), then the table of what they measured
 # (var/reports/reliability.json): faults injected, runs, runs ended as expected, duplicates, rows lost.

@@ -51,3 +51,45 @@ def test_silenced_security_findings_say_why() -> None:
                 if not (reason_here or reason_above):
                     unexplained.append(f"{path.relative_to(REPO)}:{number}: {line.strip()}")
     assert not unexplained, "security findings silenced without a reason:\n" + "\n".join(unexplained)
+
+
+# Each installable unit imports only the units below it: the provider nothing of ours, the pipeline the provider,
+# the engine neither (it speaks Personalize's wire protocol, not our Python), the dev tooling anything.
+ALLOWED_IMPORTS = {
+    "personalize_provider": set(),
+    "personalize_pipeline": {"personalize_provider"},
+    "personalize_local": set(),
+    "personalize_dev": {"personalize_provider", "personalize_pipeline", "personalize_local"},
+}
+PACKAGE_DIRS = {"personalize_provider": "plugins", "personalize_pipeline": "include",
+                "personalize_local": "local_engine", "personalize_dev": "local_engine"}
+
+
+def test_imports_flow_one_way_between_the_installable_units() -> None:
+    """Also function-level imports: a lazy import of the engine from the pipeline would still break a worker."""
+    import ast
+
+    wrong = []
+    for package, folder in PACKAGE_DIRS.items():
+        for path in sorted((REPO / folder / package).rglob("*.py")):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                names = ([a.name for a in node.names] if isinstance(node, ast.Import)
+                         else [node.module or ""] if isinstance(node, ast.ImportFrom) and not node.level else [])
+                for name in names:
+                    top = name.split(".")[0]
+                    if top in ALLOWED_IMPORTS and top != package and top not in ALLOWED_IMPORTS[package]:
+                        wrong.append(f"{path.relative_to(REPO)}:{node.lineno}: {package} imports {name}")
+    assert not wrong, "\n".join(wrong)
+
+
+def test_no_data_path_walks_up_from_a_module_file() -> None:
+    """Installed code finds its data through personalize_pipeline.paths or package resources, never by climbing
+    out of its own folder (`Path(__file__).parents[...]`), which breaks once the code lives in site-packages."""
+    climbing = re.compile(r"__file__\)?(\.resolve\(\))?\.parents?\b")
+    found = []
+    for package in ("personalize_provider", "personalize_pipeline", "personalize_local"):
+        for path in sorted((REPO / PACKAGE_DIRS[package] / package).rglob("*.py")):
+            for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+                if climbing.search(line):
+                    found.append(f"{path.relative_to(REPO)}:{number}: {line.strip()}")
+    assert not found, "\n".join(found)

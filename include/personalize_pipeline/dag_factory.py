@@ -19,9 +19,9 @@ from typing import Any
 
 from airflow.providers.standard.operators.empty import EmptyOperator
 from airflow.sdk import DAG, Asset, BaseOperatorLink, CronDataIntervalTimetable, Param, TaskGroup, task
-from personalize_pipeline.links import PersonalizePromotionReportLink, PersonalizeRunSummaryLink
 
 from personalize_pipeline.config import ConfigError, PipelineConfig, SolutionConfig, config_files, load_config
+from personalize_pipeline.links import PersonalizePromotionReportLink, PersonalizeRunSummaryLink
 from personalize_pipeline.notify import make_failure_callback
 from personalize_pipeline.promotion import METRIC_NAMES
 from personalize_pipeline.schemas import schema_text

@@ -9,7 +9,6 @@ from typing import Any
 from personalize_pipeline.paths import schema_dir
 
 
-
 @cache
 def avro_schema(dataset: str) -> dict[str, Any]:
     path = schema_dir() / f"{dataset}.avsc"

@@ -7,7 +7,7 @@
             plus one row compiling from source.
 * data   -- the data stage (bench_data) at 1M source events, 1M and 10M with --full: extract+transform, and GX
             validation next to its plain-pandas baseline.
-* engine -- the local engine (personalize_local.bench) at 1M interactions: user-personalization training, its
+* engine -- the local engine (personalize_dev.bench_engine) at 1M interactions: user-personalization training, its
             NDCG@10 next to the popularity-count baseline, batch inference throughput, GetRecommendations latency.
 * demo   -- `make demo`'s command, timed as a subprocess.
 * api    -- one nightly run of the default DAG on the local stack (`airflow dags test`) with both servers counting
@@ -110,7 +110,7 @@ def section_data(raw: dict[str, Any], full: bool) -> list[Row]:
 
 def section_engine(raw: dict[str, Any]) -> list[Row]:
     out = REPORTS / "bench-engine.json"
-    _run(["personalize_local.bench", "--sizes", str(ENGINE_SIZE),
+    _run(["personalize_dev.bench_engine", "--sizes", str(ENGINE_SIZE),
           "--recipes", "aws-popularity-count,aws-user-personalization", "--json", str(out)],
          REPORTS / "bench-engine.log", timeout=3600)
     result: dict[str, Any] = json.loads(out.read_text())[0]
@@ -157,8 +157,8 @@ def nightly_api_calls(work: Path, nights: int = 1) -> list[dict[str, Any]]:
     nights=2 the next one on unchanged data (resources adopted, nothing retrained). Returns, per run, the API calls
     it made by service and operation and the wait settings it ran with."""
     from personalize_local.stack import local_stack
-
     from personalize_pipeline.config import config_dir, load_config
+
     from personalize_dev.demo import LOGICAL_DATE
     from personalize_dev.local_run import airflow_env, dagrun_state, dags_test, prepare_airflow
 

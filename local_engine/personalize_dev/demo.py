@@ -13,8 +13,8 @@ import time
 
 import boto3
 from personalize_local.stack import FAKE_ACCESS_KEY, FAKE_SECRET_KEY, local_stack
-
 from personalize_pipeline.config import config_dir, load_config
+
 from personalize_dev.local_run import REPO, airflow_env, dagrun_state, dags_test, prepare_airflow
 
 LOGICAL_DATE = "2026-11-01"  # the sample database's activity ends on this day

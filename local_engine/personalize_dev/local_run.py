@@ -10,18 +10,22 @@ import sys
 from pathlib import Path
 
 from personalize_pipeline.config import PipelineConfig, pools_document
+from personalize_pipeline.paths import pipeline_root
 
-REPO = Path(__file__).resolve().parents[2]
+# The checkout these tools run from (the pipeline root of the repository: dags/, include/, expectations/).
+REPO = pipeline_root()
 
 
-def airflow_env(airflow_home: Path, stack_env: dict[str, str], lms_db: Path, **extra: str) -> dict[str, str]:
+def airflow_env(airflow_home: Path, stack_env: dict[str, str], lms_db: Path, *, dags_folder: Path | None = None,
+                plugins_folder: Path | None = None, **extra: str) -> dict[str, str]:
+    """Environment of an `airflow` process on the local stack; the repository's folders unless told otherwise."""
     env = {
         **os.environ,
         **stack_env,
         "AIRFLOW_HOME": str(airflow_home),
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-        "AIRFLOW__CORE__DAGS_FOLDER": str(REPO / "dags"),
-        "AIRFLOW__CORE__PLUGINS_FOLDER": str(REPO / "plugins"),
+        "AIRFLOW__CORE__DAGS_FOLDER": str(dags_folder or REPO / "dags"),
+        "AIRFLOW__CORE__PLUGINS_FOLDER": str(plugins_folder or REPO / "plugins"),
         "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{airflow_home / 'airflow.db'}",
         "AIRFLOW_CONN_LMS_DB": json.dumps({"conn_type": "sqlite", "host": str(lms_db)}),
         "GX_ANALYTICS_ENABLED": "false",
@@ -33,21 +37,23 @@ def airflow_env(airflow_home: Path, stack_env: dict[str, str], lms_db: Path, **e
     return env
 
 
-def _airflow(env: dict[str, str], *args: str, timeout: int = 900) -> subprocess.CompletedProcess[str]:
-    # Our own interpreter running the airflow CLI with arguments this module builds; no shell.
-    return subprocess.run([sys.executable, "-m", "airflow", *args], capture_output=True, text=True, env=env,  # noqa: S603
-                          timeout=timeout, cwd=REPO, check=False)
+def airflow(env: dict[str, str], *args: str, timeout: int = 900, python: str | None = None,
+            cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """`airflow <args>` run by `python` (ours by default: another venv's for the platform install tests)."""
+    # An interpreter we were given, running the airflow CLI with arguments this module builds; no shell.
+    return subprocess.run([python or sys.executable, "-m", "airflow", *args], capture_output=True, text=True,  # noqa: S603
+                          env=env, timeout=timeout, cwd=cwd or REPO, check=False)
 
 
-def prepare_airflow(env: dict[str, str], config: PipelineConfig | None = None) -> None:
+def prepare_airflow(env: dict[str, str], config: PipelineConfig | None = None, python: str | None = None) -> None:
     """Migrate the metadata DB and create the Personalize quota pools."""
     Path(env["AIRFLOW_HOME"]).mkdir(parents=True, exist_ok=True)
-    done = _airflow(env, "db", "migrate", timeout=300)
+    done = airflow(env, "db", "migrate", timeout=300, python=python)
     if done.returncode:
         raise RuntimeError(f"airflow db migrate failed:\n{done.stderr[-3000:]}")
     pools_file = Path(env["AIRFLOW_HOME"]) / "pools.json"
     pools_file.write_text(json.dumps(pools_document(config.pools if config else None)))
-    done = _airflow(env, "pools", "import", str(pools_file), timeout=120)
+    done = airflow(env, "pools", "import", str(pools_file), timeout=120, python=python)
     if done.returncode:
         raise RuntimeError(f"airflow pools import failed:\n{done.stderr[-3000:]}")
 
@@ -59,8 +65,8 @@ def dagrun_state(output: str) -> str | None:
 
 
 def dags_test(env: dict[str, str], dag_id: str, logical_date: str, conf: dict[str, object] | None = None,
-              timeout: int = 1200) -> subprocess.CompletedProcess[str]:
+              timeout: int = 1200, python: str | None = None) -> subprocess.CompletedProcess[str]:
     args = ["dags", "test", dag_id, logical_date]
     if conf:
         args += ["--conf", json.dumps(conf)]
-    return _airflow(env, *args, timeout=timeout)
+    return airflow(env, *args, timeout=timeout, python=python)

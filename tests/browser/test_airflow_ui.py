@@ -94,9 +94,9 @@ class Api:
 @pytest.fixture(scope="module")
 def airflow(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     _require_chromium()
-    from personalize_local.stack import free_port
     from personalize_dev.sample_data import generate_database
     from personalize_dev.standalone import standalone_stack
+    from personalize_local.stack import free_port
 
     root = tmp_path_factory.mktemp("ui")
     db = root / "lms.db"

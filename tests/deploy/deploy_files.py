@@ -1,10 +1,12 @@
-"""Readers for the deployment files: compose ${...} substitution, env files, parliament import."""
+"""Readers for the deployment files: compose ${...} substitution, env files, the lock, .dockerignore, the
+Dockerfile's stages, parliament import."""
 
 from __future__ import annotations
 
 import importlib.util
 import re
 import sys
+import tomllib
 import types
 import warnings
 from pathlib import Path
@@ -16,6 +18,51 @@ REPO = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = REPO / "docker-compose.yaml"
 LOCAL_ENV = REPO / "docker" / "local.env"
 AWS_ENV = REPO / "docker" / "aws.env"
+WORKSPACE_MEMBERS = ("plugins", "include", "local_engine")
+
+
+def normalize(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def lock_pins() -> dict[str, str]:
+    """Every registry package uv.lock pins (one version per name: the lock resolves them universally)."""
+    lock = tomllib.loads((REPO / "uv.lock").read_text(encoding="utf-8"))
+    return {normalize(p["name"]): p["version"] for p in lock["package"]
+            if "registry" in p.get("source", {}) and "version" in p}
+
+
+def dockerignore_allows(relative: str) -> bool:
+    """True when the allow-list .dockerignore re-includes the path or one of its parent folders."""
+    allowed = [line.strip()[1:].rstrip("/") for line in (REPO / ".dockerignore").read_text().splitlines()
+               if line.strip().startswith("!")]
+    return any(relative == entry or relative.startswith(entry + "/") for entry in allowed)
+
+
+def dockerfile_stages(path: Path | None = None) -> dict[str, dict[str, Any]]:
+    """The Dockerfile's stages by name: base image (ARG defaults substituted) and instructions (continuations
+    joined). Global ARGs before the first FROM are the defaults."""
+    text = (path or REPO / "Dockerfile").read_text(encoding="utf-8").replace("\\\n", " ")
+    args: dict[str, str] = {}
+    stages: dict[str, dict[str, Any]] = {}
+    current: dict[str, Any] | None = None
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        word, _, rest = line.partition(" ")
+        word = word.upper()
+        if word == "ARG" and current is None:
+            name, _, default = rest.partition("=")
+            args[name.strip()] = default.strip()
+        elif word == "FROM":
+            parts = rest.split()
+            base = re.sub(r"\$\{(\w+)\}", lambda m: args.get(m[1], m[0]), parts[0])
+            name = parts[2] if len(parts) > 2 and parts[1].upper() == "AS" else str(len(stages))
+            current = stages[name] = {"base": base, "lines": [], "args": dict(args)}
+        elif current is not None:
+            current["lines"].append((word, rest))
+    return stages
 
 # $$ is a literal $; ${NAME}, ${NAME:-default} and ${NAME-default} as docker compose reads them.
 _VARIABLE = re.compile(r"\$(?:(?P<escaped>\$)|\{(?P<name>\w+)(?:(?P<op>:?-)(?P<default>[^}]*))?\})")

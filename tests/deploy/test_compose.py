@@ -1,4 +1,5 @@
-"""Static checks of docker-compose.yaml, the Dockerfile and docker/ env files (no Docker engine needed)."""
+"""Static checks of docker-compose.yaml and the docker/ env files (no Docker engine needed); the Dockerfile and the
+platform bundles are checked in test_images.py."""
 
 from __future__ import annotations
 
@@ -15,7 +16,18 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from .deploy_files import AWS_ENV, LOCAL_ENV, REPO, command_words, compose, read_env_file
+from .deploy_files import (
+    AWS_ENV,
+    LOCAL_ENV,
+    REPO,
+    WORKSPACE_MEMBERS,
+    command_words,
+    compose,
+    dockerfile_stages,
+    dockerignore_allows,
+    lock_pins,
+    read_env_file,
+)
 
 AIRFLOW_SERVICES = {"airflow-init", "airflow-apiserver", "airflow-scheduler", "airflow-dag-processor",
                     "airflow-triggerer"}
@@ -34,23 +46,13 @@ def aws() -> dict:
     return compose(read_env_file(AWS_ENV))
 
 
-def lock_pins() -> dict[str, str]:
-    pins = {}
-    for line in (REPO / "requirements.lock").read_text(encoding="utf-8").splitlines():
-        if match := re.match(r"^([A-Za-z0-9_.\-]+)==(\S+)", line):
-            pins[re.sub(r"[-_.]+", "-", match[1]).lower()] = match[2]
-    return pins
-
-
 def project_scripts() -> dict[str, str]:
-    return tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["project"]["scripts"]
-
-
-def dockerignore_allows(relative: str) -> bool:
-    """True when the allow-list .dockerignore re-includes the path or one of its parent folders."""
-    allowed = [line.strip()[1:].rstrip("/") for line in (REPO / ".dockerignore").read_text().splitlines()
-               if line.strip().startswith("!")]
-    return any(relative == entry or relative.startswith(entry + "/") for entry in allowed)
+    """Console scripts of the workspace's own packages."""
+    scripts: dict[str, str] = {}
+    for member in WORKSPACE_MEMBERS:
+        project = tomllib.loads((REPO / member / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+        scripts |= project.get("scripts", {})
+    return scripts
 
 
 def test_services_match_the_executor(local: dict) -> None:
@@ -86,36 +88,21 @@ def test_images_are_pinned(local: dict) -> None:
         assert tag != "latest", f"{name}: {image!r} uses :latest"
         if "build" not in service:  # pulled from a registry: an exact version, not a moving major tag
             assert re.match(r"^\d+\.\d+", tag), f"{name}: {image!r} is not pinned to an exact version"
-    for line in (REPO / "Dockerfile").read_text().splitlines():
-        if line.upper().startswith("FROM "):
-            base = line.split()[1]
-            assert re.match(r"^[\w./-]+:\d+\.\d+\.\d+[\w.-]*$", base), f"FROM {base!r} is not pinned"
+    for name, stage in dockerfile_stages().items():
+        base = stage["base"]
+        if base in dockerfile_stages():  # an earlier stage of the same file
+            continue
+        assert re.match(r"^[\w./-]+:\d+\.\d+\.\d+[\w.-]*$", base), f"stage {name}: FROM {base!r} is not pinned"
 
 
-def test_dockerfile_matches_the_lock() -> None:
-    dockerfile = (REPO / "Dockerfile").read_text()
-    base = re.search(r"^FROM apache/airflow:(\S+)-python(\d+\.\d+)", dockerfile, re.M)
-    assert base, "Dockerfile must build FROM apache/airflow:<version>-python<X.Y>"
-    assert base[1] == lock_pins()["apache-airflow"], "base image and requirements.lock disagree on Airflow"
-    requires_python = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["requires-python"]
-    assert f">={base[2]}" in requires_python
-    assert re.search(r"pip install [^\n]*-r \S*requirements\.lock", dockerfile.replace("\\\n", " "))
-    assert re.search(r"--constraint \S*requirements\.lock", dockerfile)
-    assert re.search(r"pip install [^\n]*--no-deps", dockerfile.replace("\\\n", " "))
-    assert dockerignore_allows("requirements.lock") and dockerignore_allows("pyproject.toml")
-    for folder in SOURCE_DIRS:
-        assert dockerignore_allows(folder), f".dockerignore keeps {folder}/ out of the image"
-
-
-def test_image_puts_the_sources_on_the_path() -> None:
-    """The code finds include/config and expectations/ relative to its own files, so the image must import
-    the packages from /opt/airflow/<folder> (where compose mounts them), not from site-packages."""
-    dockerfile = (REPO / "Dockerfile").read_text()
-    match = re.search(r"^ENV PYTHONPATH=(\S+)", dockerfile, re.M)
-    assert match, "Dockerfile sets no PYTHONPATH"
-    where = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]["find"]
-    assert [f"/opt/airflow/{d}" for d in where["where"]] == match[1].split(":")
-    assert re.search(r"^COPY (--chown=\S+ )?\. /opt/airflow/?$", dockerfile, re.M)
+def test_airflow_services_run_the_engine_free_image(local: dict) -> None:
+    """The Airflow services run the deployable target; only the stand-ins and the one-shot init add the engine."""
+    services = local["services"]
+    for name in AIRFLOW_SERVICES - {"airflow-init"}:
+        assert services[name]["build"]["target"] == "airflow", name
+    for name in ("s3", "personalize-local", "airflow-init"):
+        assert services[name]["build"]["target"] == "local-engine", name
+    assert services["airflow-scheduler"]["image"] != services["personalize-local"]["image"]
 
 
 def test_build_contexts_and_mounts_exist(local: dict) -> None:
@@ -169,7 +156,7 @@ def test_commands_resolve(local: dict) -> None:
                 continue
             assert binary in scripts, f"{name}: console script {binary!r} is not installed"
             dist = re.sub(r"[-_.]+", "-", scripts[binary].dist.name).lower()  # type: ignore[union-attr]
-            assert dist in pins, f"{name}: {binary} comes from {dist}, which requirements.lock does not pin"
+            assert dist in pins, f"{name}: {binary} comes from {dist}, which uv.lock does not pin"
         for word in " ".join(command_words(service.get("healthcheck", {}).get("test"))).split("airflow ")[1:]:
             check_airflow(word.replace("'", " ").split(), f"{name} healthcheck")
 

@@ -22,10 +22,10 @@ from typing import Any
 import boto3
 import pytest
 import sqlalchemy
-from personalize_local.stack import free_port
 from personalize_dev.local_run import REPO
 from personalize_dev.sample_data import generate_database
 from personalize_dev.standalone import standalone_stack
+from personalize_local.stack import free_port
 
 pytestmark = pytest.mark.slow
 BUCKET = "backfill-e2e"

@@ -15,9 +15,9 @@ from typing import Any
 
 import boto3
 import pytest
-from personalize_local.stack import FAKE_SECRET_KEY, local_stack
 from personalize_dev.local_run import REPO, airflow_env, dagrun_state, dags_test, prepare_airflow
 from personalize_dev.sample_data import generate_database
+from personalize_local.stack import FAKE_SECRET_KEY, local_stack
 
 pytestmark = pytest.mark.slow
 BUCKET = "pipeline-e2e"

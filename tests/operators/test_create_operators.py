@@ -263,6 +263,23 @@ def test_sync_wait_polls_until_active(personalize, context):
     assert result["trainingHours"] == 1.5
 
 
+def test_sync_wait_that_runs_out_of_attempts_is_not_called_a_failure(personalize, context):
+    """Out of attempts while still in progress: the wait's own error, not 'failed' (both provider versions raise
+    AirflowException; only the resource's status tells them apart)."""
+    from airflow.providers.common.compat.sdk import AirflowException
+
+    case = CASES_BY_KIND["solution_version"]
+    op = personalize.attach(case.make(waiter_delay=0, waiter_max_attempts=2))
+    _expect_list(personalize, case, [])
+    personalize.ok("create_solution_version", {"solutionVersionArn": case.arn}, case.create_params)
+    for _ in range(4):  # pre-defer check, two waiter attempts, the status read after the wait gave up
+        personalize.ok("describe_solution_version", case.described(status="CREATE IN_PROGRESS"),
+                       {"solutionVersionArn": case.arn})
+    with pytest.raises(AirflowException, match="max attempts") as err:
+        op.execute(context)
+    assert not isinstance(err.value, PersonalizeResourceFailedError)
+
+
 def test_no_wait_returns_current_status(personalize, context):
     case = CASES_BY_KIND["dataset_group"]
     op = personalize.attach(case.make(wait_for_completion=False))

@@ -1,10 +1,12 @@
-"""Template rendering and type restoration, console links per resource and partition, plugin, hooks."""
+"""Template rendering and type restoration, console links per resource and partition, provider registration, hooks."""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import shutil
 from importlib.metadata import entry_points
+from pathlib import Path
 from typing import Any
 from unittest import mock
 
@@ -13,14 +15,12 @@ from airflow.sdk import DAG
 from personalize_cases import CASES, CASES_BY_KIND, DSG, SV_ARN, list_response, stub_links
 from personalize_provider.hooks.personalize import PersonalizeHook, PersonalizeRuntimeHook
 from personalize_provider.links.personalize import LINKS, PersonalizeCampaignLink, console_ref
-from personalize_pipeline.links import REPORT_LINKS
 from personalize_provider.operators import (
     PersonalizeCreateCampaignOperator,
     PersonalizeCreateSolutionOperator,
     PersonalizeDatasetImportJobOperator,
     PersonalizeGetSolutionMetricsOperator,
 )
-from personalize_provider.plugin import PersonalizePlugin
 from personalize_stubs import StubbedPersonalize, arn, make_client
 
 START = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
@@ -178,16 +178,25 @@ def test_link_failure_does_not_fail_the_task(personalize, context):
     assert op.execute(context)["status"] == "ACTIVE"
 
 
-def test_plugin_registers_every_link():
-    registered = {type(link) for link in PersonalizePlugin.operator_extra_links}
-    assert registered == {*LINKS.values(), *REPORT_LINKS}
+def test_every_link_is_declared_by_the_provider():
+    """The provider declares each console link in get_provider_info(); each operator carries its resource's link."""
+    from personalize_provider.get_provider_info import get_provider_info
+
+    declared = set(get_provider_info()["extra-links"])
+    assert declared == {f"{link.__module__}.{link.__qualname__}" for link in LINKS.values()}
     for case in CASES:
         assert {type(link) for link in case.make().operator_extra_links} == {LINKS[case.kind]}
 
 
-def test_plugin_entry_point():
-    (entry,) = [e for e in entry_points(group="airflow.plugins") if e.name == "personalize"]
-    assert entry.load() is PersonalizePlugin
+def test_provider_entry_point_and_no_plugin():
+    """Registered once, as a provider: the entry point loads get_provider_info, and no airflow.plugins entry
+    point of ours exists (it registered the links a second time and duplicated the provider's modules)."""
+    from personalize_provider.get_provider_info import get_provider_info
+
+    (entry,) = [e for e in entry_points(group="apache_airflow_provider")
+                if e.dist is not None and e.dist.name == "airflow-provider-personalize"]
+    assert entry.load() is get_provider_info
+    assert not [e for e in entry_points(group="airflow.plugins") if e.value.startswith("personalize")]
 
 
 # -- hooks --------------------------------------------------------------------------------------
@@ -296,3 +305,37 @@ class TestSmokeCheck:
 
         with pytest.raises(ValueError, match="campaign_arn or recommender_arn"):
             PersonalizeRecommendationsSmokeCheckOperator(task_id="s", user_ids=["u"])
+
+
+_LOAD_PLUGINS = """
+import json, sys
+from airflow import plugins_manager
+plugins_manager.ensure_plugins_loaded()
+plugins, _ = plugins_manager._get_plugins()
+stray = sorted(m for m in ("base", "jobs", "resources", "campaign", "dataset", "delete", "solution", "runtime",
+                           "naming", "coerce", "exceptions", "get_provider_info") if m in sys.modules)
+print(json.dumps({"plugins": [p.name for p in plugins], "stray": stray}))
+"""
+
+
+def _load_plugins_from(folder: Path) -> dict[str, Any]:
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "AIRFLOW__CORE__PLUGINS_FOLDER": str(folder)}
+    done = subprocess.run([sys.executable, "-c", _LOAD_PLUGINS], env=env, capture_output=True, text=True,
+                          timeout=300, check=True)
+    loaded: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return loaded
+
+
+def test_a_plugins_folder_holding_the_provider_loads_none_of_its_modules(tmp_path: Path) -> None:
+    """Astro and the compose stack point Airflow's plugins folder at plugins/, where the provider's source lives:
+    its .airflowignore keeps Airflow's plugin walk (which imports every .py file under a top-level name) out."""
+    plugins = Path(__file__).resolve().parents[2] / "plugins"
+    assert _load_plugins_from(plugins) == {"plugins": [], "stray": []}
+    # Without the ignore file the walk imports the provider's files a second time as `base`, `jobs`, ...
+    bare = tmp_path / "plugins"
+    shutil.copytree(plugins, bare, ignore=shutil.ignore_patterns(".airflowignore", "*.egg-info", "__pycache__"))
+    assert _load_plugins_from(bare)["stray"]

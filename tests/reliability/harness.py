@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlparse
 
-from personalize_local.stack import LocalStack, start_engine
 from personalize_dev.local_run import REPO
+from personalize_local.stack import LocalStack, start_engine
 
 T = TypeVar("T")
 

@@ -31,11 +31,11 @@ from typing import Any
 
 import boto3
 import pytest
-from personalize_local.stack import local_stack
-from personalize_pipeline.config import PipelineConfig, load_config
 from personalize_dev.local_run import REPO, airflow_env, dagrun_state, prepare_airflow
 from personalize_dev.reliability_report import scenario
 from personalize_dev.sample_data import generate_database
+from personalize_local.stack import local_stack
+from personalize_pipeline.config import PipelineConfig, load_config
 
 from .harness import (
     Airflow,

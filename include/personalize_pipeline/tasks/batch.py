@@ -87,7 +87,6 @@ def write_summary(config: PipelineConfig, manifest: Mapping[str, Any] | None, va
     url = None
     if manifest:
         from personalize_pipeline.links import s3_object_url
-
         from personalize_pipeline.staging import manifest_key_prefix
 
         key = f"{manifest_key_prefix(config, manifest)}/summary.md"

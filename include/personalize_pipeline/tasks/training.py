@@ -105,8 +105,8 @@ def compare_and_report(config: PipelineConfig, sol: SolutionConfig, solution_arn
                        params: Mapping[str, Any]) -> dict[str, Any]:
     """Gate the candidate against the serving version, log the table, write the report next to the run's data."""
     from airflow.providers.amazon.aws.hooks.s3 import S3Hook
-    from personalize_pipeline.links import s3_object_url
 
+    from personalize_pipeline.links import s3_object_url
     from personalize_pipeline.promotion import PromotionDecision, decide, format_table
     from personalize_pipeline.report import write_report
     from personalize_pipeline.staging import manifest_key_prefix

@@ -17,7 +17,6 @@ import time
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, NoReturn
 
-from airflow.providers.amazon.aws.exceptions import WaiterTerminalFailure
 from airflow.providers.amazon.aws.operators.base_aws import AwsBaseOperator
 from airflow.providers.amazon.aws.utils import validate_execute_complete_event
 from airflow.providers.amazon.aws.utils.waiter_with_logging import wait
@@ -199,8 +198,13 @@ class PersonalizeBaseOperator(AwsBaseOperator[PersonalizeHook]):
                 status_message=f"{spec.label.capitalize()} {arn} status",
                 status_args=[f"{spec.describe_key}.status"],
             )
-        except WaiterTerminalFailure as error:
-            last = (error.last_response or {}).get(spec.describe_key) or self.hook.describe(spec, arn)
+        except AirflowException as error:
+            # A terminal failure: the Amazon provider raises WaiterTerminalFailure (with the last response) from
+            # 9.3x on, a bare AirflowException before; either way the resource's own status tells failure from a
+            # wait that ran out of attempts (re-raised as it is).
+            last = (getattr(error, "last_response", None) or {}).get(spec.describe_key) or self.hook.describe(spec, arn)
+            if waiter_outcome(spec, last) != "failure":
+                raise
             self._raise_failed(arn, last)
         return self.xcom_value(self.hook.describe(spec, arn))
 

@@ -1,11 +1,10 @@
-"""Benchmark the engine end to end over HTTP: `python -m personalize_local.bench [--sizes 100000,1000000]`.
+"""Benchmark the engine end to end over HTTP: `python -m personalize_dev.bench_engine [--sizes 100000,1000000]`.
 
 For each data size it starts moto S3 and the engine (as `make bench-engine` users would run them), imports
 generated data through dataset import jobs, trains every recipe, and reports training time, offline metrics
 next to aws-popularity-count, batch inference throughput and GetRecommendations latency over HTTP.
 
-Data comes from `personalize_dev.sample_data.generate_frames` when the pipeline package is importable,
-otherwise from this package's own seeded generator (synthetic.py).
+Data comes from the sample LMS generator (`personalize_dev.sample_data.generate_frames`).
 """
 
 from __future__ import annotations
@@ -28,9 +27,10 @@ import boto3  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from botocore.config import Config  # noqa: E402
+from personalize_local.stack import FAKE_ACCESS_KEY, FAKE_SECRET_KEY, local_stack  # noqa: E402
+from personalize_local.synthetic import INTERACTIONS_SCHEMA, ITEMS_SCHEMA  # noqa: E402
 
-from .stack import FAKE_ACCESS_KEY, FAKE_SECRET_KEY, local_stack  # noqa: E402
-from .synthetic import INTERACTIONS_SCHEMA, ITEMS_SCHEMA, generate  # noqa: E402
+from personalize_dev.sample_data import generate_frames  # noqa: E402
 
 RECIPES = [
     "aws-popularity-count",
@@ -49,11 +49,7 @@ METRIC_COLUMNS = [
 
 
 def load_frames(n_events: int, seed: int) -> tuple[dict[str, pd.DataFrame], str]:
-    """Interactions and items in Personalize's column names, from the pipeline's generator if present."""
-    try:
-        from personalize_dev.sample_data import generate_frames  # type: ignore[import-not-found]
-    except ImportError:
-        return generate(n_events, seed=seed), "personalize_local.synthetic"
+    """Interactions and items in Personalize's column names, from the sample LMS generator."""
     frames = generate_frames(n_events, seed)
     events, items = frames["events"], frames["items"]
     interactions = pd.DataFrame(
@@ -254,7 +250,7 @@ def render(results: list[dict[str, Any]]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m personalize_local.bench", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m personalize_dev.bench_engine", description=__doc__)
     parser.add_argument("--sizes", default="100000,1000000", help="comma-separated interaction counts")
     parser.add_argument("--recipes", default=",".join(RECIPES))
     parser.add_argument("--seed", type=int, default=7)
