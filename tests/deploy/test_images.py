@@ -161,3 +161,16 @@ def test_requirements_carry_what_the_wheels_require() -> None:
             assert name in listed, f"requirements.txt lacks {spec} ({member})"
             assert listed[name].specifier == required.specifier, f"{spec} vs {listed[name]}"
             assert required.extras <= listed[name].extras, f"{spec} vs {listed[name]}"
+
+
+def test_helm_values_run_the_project_image() -> None:
+    import yaml
+
+    values = yaml.safe_load((REPO / "docker" / "helm-values.yaml").read_text())
+    assert values["images"]["airflow"]["repository"].endswith("/airflow-personalize")
+    base = re.fullmatch(r"apache/airflow:(\S+)-python\S+", dockerfile_stages()["runtime"]["base"])
+    assert base and values["airflowVersion"] == base[1], "the chart's airflowVersion must match the image's"
+    assert values["triggerer"]["enabled"] is True
+    env = {e["name"]: e["value"] for e in values["env"]}
+    assert env["PERSONALIZE_PIPELINE_ROOT"] == "/opt/airflow"
+    assert {"PERSONALIZE_BUCKET", "PERSONALIZE_ROLE_ARN", "AIRFLOW_CONN_AWS_DEFAULT"} <= set(env)

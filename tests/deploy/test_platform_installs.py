@@ -170,8 +170,11 @@ def installed(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathF
     started = time.monotonic()
     _run([*pip, *pip_args], log, cwd=home, env=env)
     seconds = time.monotonic() - started
-    print(f"\n{platform.id}: pip install under constraints {seconds:.0f} s (log {log})")
-    yield Installed(platform, python, home, env, seconds, _pip_list(python, home), provider_alone, log)
+    packages = _pip_list(python, home)
+    size = sum(f.stat().st_size for f in venv.rglob("*") if f.is_file() and "__pycache__" not in f.parts)
+    print(f"\n{platform.id}: pip install under constraints {seconds:.0f} s; {len(packages)} distributions, "
+          f"{size / 2**20:.0f} MiB without bytecode (log {log})")
+    yield Installed(platform, python, home, env, seconds, packages, provider_alone, log)
 
 
 def test_installs_under_the_platform_constraints(installed: Installed) -> None:

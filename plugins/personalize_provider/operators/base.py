@@ -199,10 +199,11 @@ class PersonalizeBaseOperator(AwsBaseOperator[PersonalizeHook]):
                 status_args=[f"{spec.describe_key}.status"],
             )
         except AirflowException as error:
-            # A terminal failure: the Amazon provider raises WaiterTerminalFailure (with the last response) from
-            # 9.3x on, a bare AirflowException before; either way the resource's own status tells failure from a
-            # wait that ran out of attempts (re-raised as it is).
-            last = (getattr(error, "last_response", None) or {}).get(spec.describe_key) or self.hook.describe(spec, arn)
+            # The Amazon provider raises WaiterTerminalFailure (carrying the last response) in recent versions and
+            # a bare AirflowException raised while handling botocore's WaiterError in 9.34 (MWAA 3.3.1's pin);
+            # either way the resource's own status tells a failure from a wait out of attempts (re-raised as is).
+            response = getattr(error, "last_response", None) or getattr(error.__context__, "last_response", None)
+            last = (response or {}).get(spec.describe_key) or self.hook.describe(spec, arn)
             if waiter_outcome(spec, last) != "failure":
                 raise
             self._raise_failed(arn, last)

@@ -31,8 +31,6 @@ class PersonalizeResourceTrigger(AwsBaseWaiterTrigger):
     :param botocore_config: Configuration dictionary (key-values) for botocore client.
     """
 
-    aws_hook_class = PersonalizeHook
-
     def __init__(
         self,
         *,
@@ -71,3 +69,9 @@ class PersonalizeResourceTrigger(AwsBaseWaiterTrigger):
             verify=verify,
             botocore_config=botocore_config,
         )
+
+    def hook(self) -> PersonalizeHook:
+        # Defined here: the Amazon provider 9.34 that MWAA 3.3.1 pins declares hook() abstract (later versions
+        # build it from an aws_hook_class attribute).
+        return PersonalizeHook(aws_conn_id=self.aws_conn_id, region_name=self.region_name, verify=self.verify,
+                               config=self.botocore_config)
