@@ -85,8 +85,10 @@ def _run(args: list[str], log: Path, *, cwd: Path, env: dict[str, str] | None = 
 
 def _clean_env(home: Path) -> dict[str, str]:
     """A worker's environment: nothing of this test session's Airflow or pipeline settings leaks in."""
-    keep = {k: v for k, v in os.environ.items()
-            if not k.startswith(("AIRFLOW", "PERSONALIZE_", "PYTHON", "VIRTUAL_ENV", "PIP_", "UV_"))}
+    # Index and cache settings (PIP_INDEX_URL, PIP_CACHE_DIR, ...) pass through; what would change the result does not.
+    drop = ("AIRFLOW", "PERSONALIZE_", "PYTHON", "VIRTUAL_ENV", "PIP_CONSTRAINT", "PIP_TARGET", "PIP_PREFIX",
+            "PIP_USER", "UV_PROJECT_ENVIRONMENT")
+    keep = {k: v for k, v in os.environ.items() if not k.startswith(drop)}
     return {**keep, "AIRFLOW_HOME": str(home), "AIRFLOW__CORE__DAGS_FOLDER": str(home / "dags"),
             "AIRFLOW__CORE__PLUGINS_FOLDER": str(home / "plugins"), "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
             "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}",
