@@ -157,7 +157,8 @@ def nightly_api_calls(work: Path, nights: int = 1) -> list[dict[str, Any]]:
     nights=2 the next one on unchanged data (resources adopted, nothing retrained). Returns, per run, the API calls
     it made by service and operation and the wait settings it ran with."""
     from personalize_local.stack import local_stack
-    from personalize_pipeline.config import config_dir, load_config
+    from personalize_pipeline.config import load_config
+    from personalize_pipeline.paths import config_dir
 
     from personalize_dev.demo import LOGICAL_DATE
     from personalize_dev.local_run import airflow_env, dagrun_state, dags_test, prepare_airflow

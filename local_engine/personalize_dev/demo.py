@@ -13,7 +13,8 @@ import time
 
 import boto3
 from personalize_local.stack import FAKE_ACCESS_KEY, FAKE_SECRET_KEY, local_stack
-from personalize_pipeline.config import config_dir, load_config
+from personalize_pipeline.config import load_config
+from personalize_pipeline.paths import config_dir
 
 from personalize_dev.local_run import REPO, airflow_env, dagrun_state, dags_test, prepare_airflow
 
