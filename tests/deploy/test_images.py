@@ -174,3 +174,20 @@ def test_helm_values_run_the_project_image() -> None:
     env = {e["name"]: e["value"] for e in values["env"]}
     assert env["PERSONALIZE_PIPELINE_ROOT"] == "/opt/airflow"
     assert {"PERSONALIZE_BUCKET", "PERSONALIZE_ROLE_ARN", "AIRFLOW_CONN_AWS_DEFAULT"} <= set(env)
+
+
+def test_development_venv_satisfies_the_deployable_requirements() -> None:
+    """What the tests run on includes everything a worker installs, in versions requirements.txt accepts."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    from packaging.requirements import Requirement
+
+    for line in dist.requirement_lines(REPO):
+        if line.startswith("./"):
+            continue
+        required = Requirement(line)
+        try:
+            installed = version(required.name)
+        except PackageNotFoundError:
+            pytest.fail(f"requirements.txt names {line}, which the development venv lacks (add it to uv.lock)")
+        assert required.specifier.contains(installed, prereleases=True), f"{line}: {installed} installed"
