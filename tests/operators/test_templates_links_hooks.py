@@ -339,3 +339,29 @@ def test_a_plugins_folder_holding_the_provider_loads_none_of_its_modules(tmp_pat
     bare = tmp_path / "plugins"
     shutil.copytree(plugins, bare, ignore=shutil.ignore_patterns(".airflowignore", "*.egg-info", "__pycache__"))
     assert _load_plugins_from(bare)["stray"]
+
+
+def test_provider_info_is_valid_and_everything_it_names_imports():
+    import importlib
+    import json as json_module
+    from importlib.resources import files
+
+    import jsonschema
+    from personalize_provider.get_provider_info import get_provider_info
+
+    info = get_provider_info()
+    schema = json_module.loads((files("airflow") / "provider_info.schema.json").read_text())
+    jsonschema.validate(info, schema)
+    assert info["package-name"] == "airflow-provider-personalize"
+    from importlib.metadata import version
+
+    assert info["versions"][0] == version("airflow-provider-personalize")
+    integrations = {i["integration-name"] for i in info["integrations"]}
+    for section in ("operators", "hooks", "triggers"):
+        for entry in info[section]:
+            assert entry["integration-name"] in integrations
+            for module in entry["python-modules"]:
+                importlib.import_module(module)
+    for dotted in info["extra-links"]:
+        module, _, name = dotted.rpartition(".")
+        assert isinstance(getattr(importlib.import_module(module), name), type)
