@@ -29,11 +29,13 @@ def find_python(version: str) -> str | None:
     pyenv = shutil.which("pyenv")
     if not pyenv:
         return None
+    # pyenv as found on PATH, with fixed arguments; no shell.
     listed = subprocess.run([pyenv, "versions", "--bare"], capture_output=True, text=True,  # noqa: S603
                             check=False, timeout=60).stdout.split()
     pattern = re.compile(rf"^{re.escape(version)}\.(\d+)$")
     candidates = sorted((int(m[1]), v) for v in listed if (m := pattern.match(v)))
     for _, full in reversed(candidates):
+        # pyenv asked where its own interpreter is; no shell.
         found = subprocess.run([pyenv, "which", f"python{version}"], capture_output=True, text=True,  # noqa: S603
                                check=False, timeout=60, env={**os.environ, "PYENV_VERSION": full}).stdout.strip()
         if found and _runs(found, version):
