@@ -234,6 +234,32 @@ def render_html(
 """
 
 
+def render_summary_html(title: str, facts: Sequence[str], header: Sequence[str],
+                        rows: Sequence[Sequence[Any]]) -> str:
+    """The run summary as a self-contained page (the report's style); every value is escaped."""
+    esc = html.escape
+    head = "".join(f"<th>{esc(str(h))}</th>" for h in header)
+    body = "\n".join("<tr>" + "".join(f"<td>{esc(str(cell))}</td>" for cell in row) + "</tr>" for row in rows)
+    paragraphs = "\n".join(f"<p>{esc(fact)}</p>" for fact in facts)
+    return f"""<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>{esc(title)}</title>
+<style>{_HTML_STYLE}</style>
+</head>
+<body>
+<h1>{esc(title)}</h1>
+{paragraphs}
+<table>
+<tr>{head}</tr>
+{body}
+</table>
+</body>
+</html>
+"""
+
+
 def write_report(
     s3_hook: S3Hook,
     bucket: str,

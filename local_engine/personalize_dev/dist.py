@@ -67,6 +67,8 @@ def build_wheels(repo: Path, out: Path) -> list[Path]:
             cwd=repo, capture_output=True, text=True, check=False)
         if done.returncode:
             raise DistError(f"building the {package} wheel failed:\n{done.stderr[-3000:]}")
+    for member in ("plugins", "include"):  # setuptools' scratch folders, left in the sources
+        shutil.rmtree(repo / member / "build", ignore_errors=True)
     wheels = sorted(out.glob("*.whl"))
     named = sorted(named_wheels(repo))
     if sorted(w.name for w in wheels) != named:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -45,17 +47,40 @@ def airflow(env: dict[str, str], *args: str, timeout: int = 900, python: str | N
                           env=env, timeout=timeout, cwd=cwd or REPO, check=False)
 
 
-def prepare_airflow(env: dict[str, str], config: PipelineConfig | None = None, python: str | None = None) -> None:
-    """Migrate the metadata DB and create the Personalize quota pools."""
-    Path(env["AIRFLOW_HOME"]).mkdir(parents=True, exist_ok=True)
+def prepare_airflow(env: dict[str, str], config: PipelineConfig | None = None, python: str | None = None,
+                    cache: Path | None = None) -> None:
+    """Migrate the metadata DB and create the Personalize quota pools.
+
+    With `cache` (a folder), a SQLite metadata DB prepared once is copied instead: migrating takes seconds of
+    every demo run. The copy is keyed by the Airflow version and the pools, so an upgrade prepares a new one.
+    """
+    home = Path(env["AIRFLOW_HOME"])
+    home.mkdir(parents=True, exist_ok=True)
+    pools = json.dumps(pools_document(config.pools if config else None), sort_keys=True)
+    database = home / "airflow.db"
+    sqlite_home = env.get("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN") == f"sqlite:///{database}"
+    template = None
+    if cache is not None and sqlite_home:
+        from importlib.metadata import version
+
+        key = hashlib.sha256(f"{version('apache-airflow-core')}\n{pools}".encode()).hexdigest()[:16]
+        template = cache / f"airflow-metadata-{key}.db"
+        if template.is_file():
+            shutil.copyfile(template, database)
+            return
     done = airflow(env, "db", "migrate", timeout=300, python=python)
     if done.returncode:
         raise RuntimeError(f"airflow db migrate failed:\n{done.stderr[-3000:]}")
-    pools_file = Path(env["AIRFLOW_HOME"]) / "pools.json"
-    pools_file.write_text(json.dumps(pools_document(config.pools if config else None)))
+    pools_file = home / "pools.json"
+    pools_file.write_text(pools)
     done = airflow(env, "pools", "import", str(pools_file), timeout=120, python=python)
     if done.returncode:
         raise RuntimeError(f"airflow pools import failed:\n{done.stderr[-3000:]}")
+    if template is not None:
+        template.parent.mkdir(parents=True, exist_ok=True)
+        partial = template.with_suffix(".partial")
+        shutil.copyfile(database, partial)
+        partial.replace(template)  # never a half-copied template, even if two demos race
 
 
 def dagrun_state(output: str) -> str | None:

@@ -108,7 +108,7 @@ def test_first_run_promotes_and_serves(world: dict[str, Any]) -> None:
     for sol in ("user-personalization", "sims", "popularity", "ranking"):
         assert any(k.endswith(f"reports/{sol}/report.html") for k in keys)
         assert any(k.endswith(f"reports/{sol}/chart.png") for k in keys)
-    assert any(k.endswith("/summary.md") for k in keys)
+    assert any(k.endswith("/summary.md") for k in keys) and any(k.endswith("/summary.html") for k in keys)
     assert "PROMOTE" in out and "Skipping registering function" not in out  # GX import spam silenced
     # the staged partition matches the source: positive-only filter, duplicates dropped, the run's interval
     prefix = "personalize/lms-recommendations/staged/snapshot=20261101T000000Z"

@@ -63,38 +63,42 @@ def prepare_batch_input(
 
 def write_summary(config: PipelineConfig, manifest: Mapping[str, Any] | None, validation: Mapping[str, Any] | None,
                   results: Mapping[str, Mapping[str, Any]]) -> tuple[str, str | None]:
-    """A short account a person can read: validated data, each solution's decision, where outputs are.
-    Returns the text and a browser URL of its S3 copy (None when there is no staged partition to put it in)."""
+    """A short account a person can read: validated data, each solution's decision, where outputs are, as Markdown
+    and as an HTML page. Returns the Markdown and a browser URL of the page's S3 copy (None when there is no staged
+    partition to put it in)."""
     from airflow.providers.amazon.aws.hooks.s3 import S3Hook
 
-    lines = [f"# Personalize pipeline `{config.name}` (dataset group `{config.dataset_group}`)", ""]
+    from personalize_pipeline.report import render_summary_html
+
+    title = f"Personalize pipeline `{config.name}` (dataset group `{config.dataset_group}`)"
+    facts = []
     if manifest:
         stats = manifest.get("stats", {})
-        lines.append(f"Staged partition `{manifest['partition']}`: " + ", ".join(
+        facts.append(f"Staged partition `{manifest['partition']}`: " + ", ".join(
             f"{name} {s['rows']} rows" for name, s in stats.items()))
     if validation:
         inter = validation.get("statistics", {}).get("interactions", {})
-        lines.append(f"Data validated: {inter.get('rows')} interactions, {inter.get('users')} users "
+        facts.append(f"Data validated: {inter.get('rows')} interactions, {inter.get('users')} users "
                      f"({inter.get('users_meeting_minimum')} with >= {config.validation.min_interactions_per_user}"
                      f" interactions), {inter.get('items')} items.")
-    lines.append("")
-    lines.append("| solution | version | decision | reason | report | batch output |")
-    lines.append("|---|---|---|---|---|---|")
-    for name, r in results.items():
-        lines.append(f"| {name} | {r.get('candidate', '-')} | {r.get('outcome', '-')} | {r.get('reason', '-')} | "
-                     f"{r.get('report', '-')} | {r.get('batch_output', '-')} |")
+    header = ["solution", "version", "decision", "reason", "report", "batch output"]
+    rows = [[name, r.get("candidate", "-"), r.get("outcome", "-"), r.get("reason", "-"), r.get("report", "-"),
+             r.get("batch_output", "-")] for name, r in results.items()]
+    lines = [f"# {title}", "", *facts, "", "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
     text = "\n".join(lines) + "\n"
     url = None
     if manifest:
         from personalize_pipeline.links import s3_object_url
         from personalize_pipeline.staging import manifest_key_prefix
 
-        key = f"{manifest_key_prefix(config, manifest)}/summary.md"
+        base = manifest_key_prefix(config, manifest)
         s3 = S3Hook(aws_conn_id=config.aws_conn_id)
-        s3.load_string(text, key=key, bucket_name=config.bucket, replace=True)
-        # Markdown as text/plain: browsers show it instead of downloading it.
-        url = s3_object_url(s3, config.bucket, key, "text/plain; charset=utf-8")
-        log.info("summary written to s3://%s/%s (open: %s)", config.bucket, key, url)
+        s3.load_string(text, key=f"{base}/summary.md", bucket_name=config.bucket, replace=True)
+        page = render_summary_html(title.replace("`", ""), [f.replace("`", "") for f in facts], header, rows)
+        s3.load_string(page, key=f"{base}/summary.html", bucket_name=config.bucket, replace=True)
+        url = s3_object_url(s3, config.bucket, f"{base}/summary.html", "text/html; charset=utf-8")
+        log.info("summary written to s3://%s/%s/summary.html and summary.md (open: %s)", config.bucket, base, url)
     log.info("\n%s", text)
     return text, url
 
