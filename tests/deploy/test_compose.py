@@ -26,6 +26,7 @@ from .deploy_files import (
     dockerfile_stages,
     dockerignore_allows,
     lock_pins,
+    normalize,
     read_env_file,
 )
 
@@ -155,7 +156,7 @@ def test_commands_resolve(local: dict) -> None:
             if binary in ours:
                 continue
             assert binary in scripts, f"{name}: console script {binary!r} is not installed"
-            dist = re.sub(r"[-_.]+", "-", scripts[binary].dist.name).lower()  # type: ignore[union-attr]
+            dist = normalize(scripts[binary].dist.name)  # type: ignore[union-attr]
             assert dist in pins, f"{name}: {binary} comes from {dist}, which uv.lock does not pin"
         for word in " ".join(command_words(service.get("healthcheck", {}).get("test"))).split("airflow ")[1:]:
             check_airflow(word.replace("'", " ").split(), f"{name} healthcheck")

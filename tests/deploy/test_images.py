@@ -74,7 +74,9 @@ def test_runtime_image_holds_no_engine(stages: dict) -> None:
     runtime = stages["runtime"]
     sources = [src for srcs, _ in _copies(runtime) for src in srcs]
     assert not [s for s in sources if s.startswith("local_engine")], "the engine must stay out of the Airflow image"
-    requirements = {normalize(re.split(r"[<>=\[ ;]", line)[0]) for line in dist.requirement_lines(REPO)
+    from packaging.requirements import Requirement
+
+    requirements = {normalize(Requirement(line).name) for line in dist.requirement_lines(REPO)
                     if not line.startswith("./")}
     assert not requirements & ENGINE_ONLY, requirements & ENGINE_ONLY
     engine = stages["local-engine"]
