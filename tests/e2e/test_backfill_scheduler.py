@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import sqlite3
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -22,7 +21,7 @@ from typing import Any
 import boto3
 import pytest
 import sqlalchemy
-from personalize_dev.local_run import REPO
+from personalize_dev.local_run import airflow
 from personalize_dev.sample_data import generate_database
 from personalize_dev.standalone import standalone_stack
 from personalize_local.stack import free_port
@@ -48,8 +47,7 @@ def _copy_day_into_last_night(db: Path, day: datetime) -> None:
 
 
 def _airflow(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    done = subprocess.run([sys.executable, "-m", "airflow", *args], env=env, cwd=REPO, capture_output=True,
-                          text=True, timeout=300, check=False)
+    done = airflow(env, *args, timeout=300)
     assert done.returncode == 0, f"airflow {' '.join(args)} failed:\n{done.stderr[-3000:]}"
     return done
 
