@@ -65,12 +65,6 @@ class RunProgress:
     def _line(self, task: str, state: str, detail: str) -> str:
         return f"  {time.monotonic() - self.started:5.0f}s  {task:<42} {state:<16} {detail}".rstrip()
 
-    def counts(self) -> dict[str, int]:
-        tally: dict[str, int] = {}
-        for state in self._seen.values():
-            tally[state] = tally.get(state, 0) + 1
-        return tally
-
 
 def follow(progress: RunProgress, running: Callable[[], bool], emit: Callable[[str], None],
            interval: float = 0.5) -> None:
