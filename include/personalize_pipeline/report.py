@@ -208,15 +208,7 @@ def render_html(
         + "</tr>"
         for p in points
     )
-    return f"""<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<title>Personalize report: {name}</title>
-<style>{_HTML_STYLE}</style>
-</head>
-<body>
-<h1>Personalize promotion report: {name}</h1>
+    return html_page(f"Personalize report: {solution_name}", f"""<h1>Personalize promotion report: {name}</h1>
 <div class="banner {css_class}">{verdict}: {esc(dec.reason)}</div>
 <p>Primary metric: <code>{esc(dec.primary_metric)}</code></p>
 <table>
@@ -228,36 +220,38 @@ def render_html(
 <table>
 <tr><th>version</th><th>created</th><th>promoted</th>{history_head}</tr>
 {history_rows}
-</table>
+</table>""")
+
+
+def html_page(title: str, body: str) -> str:
+    """A self-contained page in the reports' style; `title` is escaped here, `body` is HTML already escaped."""
+    return f"""<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>{html.escape(title)}</title>
+<style>{_HTML_STYLE}</style>
+</head>
+<body>
+{body}
 </body>
 </html>
 """
+
+
+def html_table(header: Sequence[Any], rows: Sequence[Sequence[Any]]) -> str:
+    """A table of escaped values."""
+    esc = html.escape
+    head = "".join(f"<th>{esc(str(h))}</th>" for h in header)
+    body = "\n".join("<tr>" + "".join(f"<td>{esc(str(cell))}</td>" for cell in row) + "</tr>" for row in rows)
+    return f"<table>\n<tr>{head}</tr>\n{body}\n</table>"
 
 
 def render_summary_html(title: str, facts: Sequence[str], header: Sequence[str],
                         rows: Sequence[Sequence[Any]]) -> str:
     """The run summary as a self-contained page (the report's style); every value is escaped."""
-    esc = html.escape
-    head = "".join(f"<th>{esc(str(h))}</th>" for h in header)
-    body = "\n".join("<tr>" + "".join(f"<td>{esc(str(cell))}</td>" for cell in row) + "</tr>" for row in rows)
-    paragraphs = "\n".join(f"<p>{esc(fact)}</p>" for fact in facts)
-    return f"""<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<title>{esc(title)}</title>
-<style>{_HTML_STYLE}</style>
-</head>
-<body>
-<h1>{esc(title)}</h1>
-{paragraphs}
-<table>
-<tr>{head}</tr>
-{body}
-</table>
-</body>
-</html>
-"""
+    paragraphs = "\n".join(f"<p>{html.escape(fact)}</p>" for fact in facts)
+    return html_page(title, f"<h1>{html.escape(title)}</h1>\n{paragraphs}\n{html_table(header, rows)}")
 
 
 def write_report(

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from personalize_pipeline.report import html_page, html_table
+
 SAMPLE_USERS = 5
 SAMPLE_ITEMS = 10
 
@@ -66,26 +68,13 @@ def _batch_sample(s3: Any, bucket: str, keys: list[str], genres: dict[str, str])
 
 
 def _recommendations_page(sample: dict[str, list[dict[str, Any]]]) -> str:
-    esc = html.escape
-    sections = []
-    for solution, users in sample.items():
-        rows = "\n".join(
-            f"<tr><td>{esc(u['query'])}</td><td>{rank}</td><td>{esc(item)}</td><td>{esc(genre)}</td></tr>"
-            for u in users for rank, (item, genre) in enumerate(u["items"], start=1))
-        sections.append(f"<h2>{esc(solution)}</h2>\n<table>\n<tr><th>for</th><th>rank</th><th>item</th>"
-                        f"<th>genres</th></tr>\n{rows}\n</table>")
-    body = "\n".join(sections) or "<p>No batch output.</p>"
-    return f"""<!DOCTYPE html>
-<html lang="en">
-<head><meta charset="utf-8"><title>Batch recommendations (sample)</title>
-<style>body{{font-family:sans-serif;margin:2em}}table{{border-collapse:collapse}}
-td,th{{border:1px solid #ccc;padding:.2em .6em;text-align:left}}</style></head>
-<body>
-<h1>Batch recommendations: the first {SAMPLE_USERS} queries of each job, top {SAMPLE_ITEMS}</h1>
-{body}
-</body>
-</html>
-"""
+    sections = [f"<h2>{html.escape(solution)}</h2>\n" + html_table(
+        ["for", "rank", "item", "genres"],
+        [[u["query"], rank, item, genre] for u in users for rank, (item, genre) in enumerate(u["items"], start=1)])
+        for solution, users in sample.items()]
+    title = f"Batch recommendations: the first {SAMPLE_USERS} queries of each job, top {SAMPLE_ITEMS}"
+    return html_page("Batch recommendations (sample)",
+                     f"<h1>{html.escape(title)}</h1>\n" + ("\n".join(sections) or "<p>No batch output.</p>"))
 
 
 def collect(s3: Any, bucket: str, prefix: str, lms_db: Path, folder: Path) -> DemoResults:
