@@ -1,8 +1,10 @@
-"""The gate before import: Great Expectations suites from expectations/ run against the staged files.
+"""The gate before import: the schema's value rules, then Great Expectations suites from expectations/.
 
-Each dataset has a suite; two more run on frames derived from the interactions (users meeting Personalize's
-per-user minimum, and how many referenced ids exist in the items/users files). Structural rules (the column list)
-run first: when they fail, content rules would only repeat the problem, so they are skipped.
+Every value is first checked against its Avro field (schema_rules: types, nulls, lengths, as an import job parses
+them); the suites then hold the quality rules on the typed columns. Each dataset has a suite; two more run on
+frames derived from the interactions (users meeting Personalize's per-user minimum, and how many referenced ids
+exist in the items/users files). Structural rules (the column list) run first: when they fail, content rules would
+only repeat the problem, so they are skipped.
 """
 
 from __future__ import annotations
@@ -19,7 +21,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from personalize_pipeline.config import PipelineConfig, ValidationConfig
-from personalize_pipeline.datafiles import DataFileError, RuleFailure, read_dataset
+from personalize_pipeline.datafiles import read_dataset
+from personalize_pipeline.failures import DataFileError, RuleFailure
 from personalize_pipeline.gx_runtime import ephemeral_context, import_gx
 from personalize_pipeline.paths import expectations_dir
 
@@ -213,9 +216,12 @@ def validate_files(
     failures: list[RuleFailure] = []
     for dataset, path in files.items():
         try:
-            frames[dataset] = read_dataset(dataset, Path(path))
+            staged = read_dataset(dataset, Path(path))
         except DataFileError as exc:
             failures.append(exc.failure)
+            continue
+        frames[dataset] = staged.frame
+        failures += staged.failures
     validator = _Validator(docs_dir)
     for dataset, frame in frames.items():
         failures += validator.run(dataset, dataset, frame, parameters, str(files[dataset]))
