@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import io
 import time
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
+from .csvfile import read_csv
 from .errors import InvalidInput
 from .recipes import TrainingData
 from .schemas import conform, parse_schema
@@ -86,7 +86,7 @@ def run_import(engine: Engine, job: Record, context: JobContext) -> Record:
     total = 0
     for key in s3_objects(engine, location, (".csv",)):
         context.check()
-        raw = pd.read_csv(io.BytesIO(read_s3(engine, bucket, key)), dtype=str, keep_default_na=False)
+        raw = read_csv(read_s3(engine, bucket, key), f"s3://{bucket}/{key}")
         checked = conform(raw, fields)
         if checked.bad_rows:
             raise InvalidInput(f"s3://{bucket}/{key}: " + checked.failure_reason(len(raw)))

@@ -97,11 +97,41 @@ class RowCheck:
         return f"{self.bad_rows} of {total} rows failed schema validation, e.g. " + "; ".join(self.examples)
 
 
-def conform(raw: pd.DataFrame, fields: list[Field]) -> RowCheck:
-    """Map CSV columns onto schema fields (case-insensitive) and type-check every row.
+INTEGER_RANGES = {"int": (-(2**31), 2**31 - 1), "long": (-(2**63), 2**63 - 1)}
+FLOAT32_MAX = float(np.finfo(np.float32).max)
+INTEGER_TEXT = r"[+-]?[0-9]+"
+DECIMAL_TEXT = r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?"
 
-    The CSV is read as strings so that bad values can be reported with their line numbers instead of being
-    silently coerced. Line numbers count the header as line 1.
+
+def _integers(col: pd.Series, kind: str) -> tuple[pd.Series, np.ndarray]:
+    """(values, mask of values that are not a whole number within the Avro type's width)."""
+    low, high = INTEGER_RANGES[kind]
+    written = col.notna() & col.astype("string").str.fullmatch(INTEGER_TEXT).fillna(False)
+    values = col[written].map(int)  # Python ints: exact at any length, so the range check is exact too
+    inside = values.between(low, high)
+    good = written.copy()
+    good[written] = inside.to_numpy()
+    out = pd.Series(pd.NA, index=col.index, dtype="Int64")
+    out[good] = values[inside].astype("int64")
+    return out, (col.notna() & ~good).to_numpy()
+
+
+def _decimals(col: pd.Series, kind: str) -> tuple[pd.Series, np.ndarray]:
+    """Decimal notation only: NaN and Infinity are not values Personalize's numeric fields can rank or filter."""
+    written = col.notna() & col.astype("string").str.fullmatch(DECIMAL_TEXT).fillna(False)
+    values = pd.to_numeric(col.where(written), errors="coerce").astype("float64")
+    limit = FLOAT32_MAX if kind == "float" else np.inf
+    good = written & np.isfinite(values) & (values.abs() <= limit)
+    if kind == "float":
+        values = values.astype("float32").astype("float64")
+    return values.where(good), (col.notna() & ~good).to_numpy()
+
+
+def conform(raw: pd.DataFrame, fields: list[Field]) -> RowCheck:
+    """Map CSV columns onto schema fields (case-insensitive) and type-check every value as written.
+
+    Values are not trimmed or coerced: text that is not the field's type fails its row, it never becomes a null
+    (an empty value is the null, allowed only for a union with null). Line numbers count the header as line 1.
     """
     columns = {c.strip().upper(): c for c in raw.columns}
     missing = [f.name for f in fields if f.name.upper() not in columns and not f.nullable]
@@ -122,7 +152,7 @@ def conform(raw: pd.DataFrame, fields: list[Field]) -> RowCheck:
         if source is None:
             col = pd.Series([None] * len(raw), dtype=object)
         else:
-            text = raw[source].fillna("").astype(str).str.strip()
+            text = raw[source].fillna("").astype(str)
             col = text.astype(object).where(text != "", None)
         null = col.isna().to_numpy()
         if not field.nullable:
@@ -132,15 +162,14 @@ def conform(raw: pd.DataFrame, fields: list[Field]) -> RowCheck:
             if limit:  # Personalize fails the import job over an over-long id or categorical value
                 flag((col.str.len().fillna(0) > limit).to_numpy(), f"{field.name} is longer than {limit} characters")
             out[field.name] = col
-        elif field.type in ("long", "int"):
-            num = pd.to_numeric(col, errors="coerce")
-            invalid = (~null) & (num.isna().to_numpy() | (num.fillna(0) % 1 != 0).to_numpy())
-            flag(invalid, f"{field.name} is not an integer")
-            out[field.name] = num.round().astype("Int64")
+        elif field.type in INTEGER_RANGES:
+            out[field.name], wrong = _integers(col, field.type)
+            low, high = INTEGER_RANGES[field.type]
+            article = "an" if field.type == "int" else "a"
+            flag(wrong, f"{field.name} is not {article} {field.type} (a whole number from {low} to {high})")
         elif field.type in ("float", "double"):
-            num = pd.to_numeric(col, errors="coerce")
-            flag((~null) & num.isna().to_numpy(), f"{field.name} is not a number")
-            out[field.name] = num.astype("float64")
+            out[field.name], wrong = _decimals(col, field.type)
+            flag(wrong, f"{field.name} is not a finite {field.type}")
         else:  # boolean
             lowered = col.str.lower()
             flag((~null) & ~lowered.isin(["true", "false"]).to_numpy(), f"{field.name} is not a boolean")

@@ -52,7 +52,7 @@ def test_import_reports_bad_rows(env: Env, frames: dict[str, pd.DataFrame]) -> N
     job = env.import_frame(interactions, bad)
     assert job["status"] == "CREATE FAILED"
     assert "2 of 50 rows" in job["failureReason"]
-    assert "line 5: TIMESTAMP is not an integer" in job["failureReason"]
+    assert "line 5: TIMESTAMP is not a long" in job["failureReason"]
     assert "line 9: USER_ID is empty" in job["failureReason"]
     missing = env.import_frame(interactions, frames["interactions"].drop(columns=["ITEM_ID"]).iloc[:10])
     assert missing["status"] == "CREATE FAILED" and "ITEM_ID" in missing["failureReason"]
