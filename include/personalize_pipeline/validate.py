@@ -55,8 +55,9 @@ class ValidationFailed(RuntimeError):
 def format_failures(failures: list[RuleFailure]) -> str:
     headers = ("dataset", "rule", "observed", "expected", "where")
     rows = [headers] + [(f.dataset, f.rule, f.observed, f.expected, f.where) for f in failures]
+    # Columns align up to 70 characters; longer cells are printed whole (a cut path loses the line number).
     widths = [min(max(len(r[i]) for r in rows), 70) for i in range(len(headers))]
-    lines = [" | ".join(c[:70].ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
+    lines = [" | ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
     lines.insert(1, "-+-".join("-" * w for w in widths))
     return "\n".join(lines)
 
