@@ -70,6 +70,9 @@ class SourceConfig(_Model):
     conn_id: str = "lms_db"
     sql: dict[DatasetType, str] = Field(default_factory=lambda: {d: f"{d}.sql" for d in ALL_DATASETS})
     chunk_rows: int = Field(200_000, ge=1_000, le=5_000_000)
+    # When an event reached the database. INCREMENTAL intervals select by it, so an event that arrives after its
+    # own day's run is imported by the run of the day it arrived; null selects by event time and loses those.
+    arrival_column: str | None = Field("received_at", pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
 
 
 class ValidationConfig(_Model):

@@ -39,12 +39,13 @@ class FileStats:
         return asdict(self)
 
 
-def render_sql(filename: str, mode: ExtractMode, interval: Interval) -> str:
-    """Render a SQL template from include/sql; bounds are integers we computed, never user text."""
+def render_sql(filename: str, mode: ExtractMode, interval: Interval, arrival_column: str | None = None) -> str:
+    """Render a SQL template from include/sql; bounds are integers we computed and the arrival column an identifier
+    the config checked, never free user text."""
     # autoescape is for HTML; this renders SQL from our own templates and integer bounds.
     env = Environment(loader=FileSystemLoader(sql_dir()), undefined=StrictUndefined, autoescape=False)  # noqa: S701
     return env.get_template(filename).render(
-        mode=mode, interval_start=int(interval.start), interval_end=int(interval.end)
+        mode=mode, interval_start=int(interval.start), interval_end=int(interval.end), arrival_column=arrival_column,
     )
 
 
@@ -139,6 +140,6 @@ def extract_dataset(
     chunks_for: Callable[[str], Iterable[pd.DataFrame]] | None = None,
 ) -> FileStats:
     sql = render_sql(config.source.sql[dataset], "interval" if dataset == "interactions" and mode == "interval"
-                     else "full", interval)
+                     else "full", interval, config.source.arrival_column)
     chunks = chunks_for(sql) if chunks_for else source_chunks(config.source.conn_id, sql, config.source.chunk_rows)
     return write_csv(dataset, chunks, out_dir / f"{dataset}.csv", config)

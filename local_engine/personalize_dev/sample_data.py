@@ -39,10 +39,30 @@ CREATE TABLE items (
 );
 CREATE TABLE events (
     event_id INTEGER PRIMARY KEY, user_id TEXT NOT NULL, item_id TEXT NOT NULL, event_type TEXT NOT NULL,
-    rating INTEGER, completion REAL, seconds_watched INTEGER, occurred_at INTEGER NOT NULL
+    rating INTEGER, completion REAL, seconds_watched INTEGER, occurred_at INTEGER NOT NULL,
+    received_at INTEGER NOT NULL
 );
 """
-INDEXES = "CREATE INDEX events_occurred_at ON events (occurred_at);"
+INDEXES = """
+CREATE INDEX events_occurred_at ON events (occurred_at);
+CREATE INDEX events_received_at ON events (received_at);
+CREATE INDEX events_key ON events (user_id, item_id, occurred_at);
+"""
+# When events reach the database: most within seconds, some hours late (a flaky connection), a few days late (a
+# mobile client offline, a batch upload of viewing history). Shares and spans of (seconds, hours, days) late.
+ARRIVAL_SHARES = (0.88, 0.07, 0.05)
+
+
+def arrival_times(occurred: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """received_at for each event: its occurred_at plus a delivery delay drawn from ARRIVAL_SHARES."""
+    n = len(occurred)
+    kind = rng.choice(3, size=n, p=ARRIVAL_SHARES)
+    delay = np.select(
+        [kind == 0, kind == 1],
+        [rng.exponential(5.0, n), rng.uniform(3_600, 36 * 3_600, n)],
+        rng.uniform(86_400, 14 * 86_400, n),
+    )
+    return occurred + delay.astype(np.int64)
 
 
 def _sizes(n_events: int) -> tuple[int, int]:
@@ -145,6 +165,8 @@ def generate_frames(n_events: int = 50_000, seed: int = 7) -> dict[str, pd.DataF
             "created_at": PERIOD_START - rng.integers(0, 730 * 86_400, n_users),
         }
     )
+    # Drawn last, so every other column is what the same seed gave before arrival times existed.
+    events["received_at"] = arrival_times(events["occurred_at"].to_numpy(), rng)
     return {"users": users, "items": items, "events": events}
 
 

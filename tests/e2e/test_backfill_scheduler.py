@@ -41,9 +41,10 @@ def _copy_day_into_last_night(db: Path, day: datetime) -> None:
     source, target = int(day.timestamp()), int((today - timedelta(days=1)).timestamp())
     with sqlite3.connect(db) as con:
         con.execute(
-            "INSERT INTO events (user_id, item_id, event_type, rating, completion, seconds_watched, occurred_at) "
-            "SELECT user_id, item_id, event_type, rating, completion, seconds_watched, occurred_at + ? "
-            "FROM events WHERE occurred_at >= ? AND occurred_at < ?", (target - source, source, source + DAY))
+            "INSERT INTO events (user_id, item_id, event_type, rating, completion, seconds_watched, occurred_at, "
+            "received_at) SELECT user_id, item_id, event_type, rating, completion, seconds_watched, occurred_at + ?, "
+            "received_at + ? FROM events WHERE received_at >= ? AND received_at < ?",
+            (target - source, target - source, source, source + DAY))
 
 
 def _airflow(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:

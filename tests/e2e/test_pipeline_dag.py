@@ -7,13 +7,17 @@ defaults, and INCREMENTAL intervals import in order.
 
 from __future__ import annotations
 
+import io
 import json
 import sqlite3
+import time
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import boto3
+import pandas as pd
 import pytest
 from personalize_dev.local_run import REPO, airflow_env, dagrun_state, dags_test, prepare_airflow
 from personalize_dev.sample_data import generate_database
@@ -207,6 +211,69 @@ def test_incremental_intervals_import_in_order(world: dict[str, Any], tmp_path: 
     jobs.sort(key=lambda j: j["creationDateTime"])
     assert [j["importMode"] for j in jobs] == ["INCREMENTAL", "INCREMENTAL"]
     assert [j["dataSource"]["dataLocation"].split("/")[-2] for j in jobs] == sorted(staged)
+
+
+def _deliver(db: Path, events: list[tuple[str, str, int, int]]) -> None:
+    """Events reach the source database: (user, item, occurred_at, received_at), all positive watches."""
+    with sqlite3.connect(db) as conn:
+        conn.executemany("INSERT INTO events (user_id, item_id, event_type, rating, completion, seconds_watched, "
+                         "occurred_at, received_at) VALUES (?, ?, 'watch', NULL, 1.0, 600, ?, ?)", events)
+
+
+def test_late_events_are_imported_once_by_the_night_they_arrive(world: dict[str, Any], tmp_path: Path) -> None:
+    """Three nightly INCREMENTAL runs, then a backfill over them and one more interval. Events arrive hours or days
+    after they occurred and one is delivered twice; each reaches the dataset once, with its own event time."""
+    from personalize_dev.sample_data import INDEXES, SCHEMA
+
+    db = tmp_path / "late.db"
+    with sqlite3.connect(db) as conn:
+        conn.executescript(SCHEMA + INDEXES)
+    config = {"name": "late", "dataset_group": "lms-late", "import_mode": "INCREMENTAL", "datasets": ["interactions"],
+              "retry_delay_seconds": 1, "validation": {"min_interactions": 10, "min_users": 2}}
+    (tmp_path / "late.yaml").write_text(json.dumps(config))
+    day0, day = 1_791_590_400, 86_400  # 2026-10-10 00:00 UTC
+
+    def on_time(night: int) -> list[tuple[str, str, int, int]]:
+        start = day0 + (night - 1) * day
+        return [(f"u{n % 10}", f"i{night}-{n}", start + 600 * n, start + 600 * n + 5) for n in range(40)]
+
+    deliveries = {  # night -> what reaches the database during its interval
+        1: on_time(1),
+        2: on_time(2) + [(f"u{n}", f"late-{n}", day0 + 3_600 * n, day0 + day + 43_200) for n in range(10)],
+        3: on_time(3) + [(f"u{n}", f"later-{n}", day0 + 7_200, day0 + 2 * day + 60) for n in range(5)]
+           + [(f"u{n % 10}", f"i1-{n}", day0 + 600 * n, day0 + 2 * day + 900) for n in range(3)],  # sent again
+        4: on_time(4) + [(f"u{n}", f"offline-{n}", day0 + day + 100, day0 + 3 * day + 7) for n in range(6)],
+    }
+    runs = {1: "2026-10-11", 2: "2026-10-12", 3: "2026-10-13", 4: "2026-10-14"}
+    for night in (1, 2, 3):
+        _deliver(db, deliveries[night])
+        out = run(world, runs[night], config_dir=tmp_path, db=db)
+        assert dagrun_state(out) == "success", out[-6000:]
+    _deliver(db, deliveries[4])  # the night the scheduler was down; a backfill covers nights 1-4
+    for night in (1, 2, 3, 4):
+        out = run(world, runs[night], config_dir=tmp_path, db=db)
+        assert dagrun_state(out) == "success", out[-6000:]
+
+    p, s3 = world["personalize"], world["s3"]
+    dataset = p.list_datasets(datasetGroupArn=group_arn(world, "lms-late"))["datasets"][0]["datasetArn"]
+    jobs = [j for j in p.list_dataset_import_jobs(datasetArn=dataset)["datasetImportJobs"] if j["status"] == "ACTIVE"]
+    assert len(jobs) == 4, [j["jobName"] for j in jobs]  # one per interval: the backfill's re-runs adopted theirs
+    export = p.create_dataset_export_job(jobName="late-export", datasetArn=dataset, ingestionMode="BULK",
+                                         roleArn="arn:aws:iam::000000000000:role/x",
+                                         jobOutput={"s3DataDestination": {"path": f"s3://{BUCKET}/late-export/"}})
+    arn = export["datasetExportJobArn"]
+    for _ in range(100):
+        status = p.describe_dataset_export_job(datasetExportJobArn=arn)["datasetExportJob"]["status"]
+        if status not in ("CREATE PENDING", "CREATE IN_PROGRESS"):
+            break
+        time.sleep(0.2)
+    assert status == "ACTIVE"
+    key = next(o["Key"] for o in s3.list_objects_v2(Bucket=BUCKET, Prefix="late-export/")["Contents"])
+    imported = pd.read_csv(io.BytesIO(s3.get_object(Bucket=BUCKET, Key=key)["Body"].read()))
+    got = Counter(zip(imported["USER_ID"], imported["ITEM_ID"], imported["TIMESTAMP"], strict=True))
+    expected = {(user, item, occurred) for events in deliveries.values() for user, item, occurred, _ in events}
+    assert set(got) == expected
+    assert max(got.values()) == 1, [k for k, v in got.items() if v > 1]
 
 
 def test_no_credentials_in_logs_xcom_or_s3(world: dict[str, Any]) -> None:

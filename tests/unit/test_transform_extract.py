@@ -47,10 +47,13 @@ def test_genres_normalised() -> None:
 
 
 def test_interval_sql_templates() -> None:
-    full = render_sql("interactions.sql", "full", Interval(100, 200))
-    part = render_sql("interactions.sql", "interval", Interval(100, 200))
-    assert "occurred_at < 200" in full and ">= 100" not in full
-    assert "occurred_at < 200" in part and "occurred_at >= 100" in part
+    full = render_sql("interactions.sql", "full", Interval(100, 200), "received_at")
+    part = render_sql("interactions.sql", "interval", Interval(100, 200), "received_at")
+    assert "occurred_at < 200" in full and ">= 100" not in full and "received_at" not in full
+    assert "e.received_at >= 100" in part and "e.received_at < 200" in part and "occurred_at < 200" not in part
+    assert "earlier.received_at < e.received_at" in part  # a second delivery is not read again
+    by_event_time = render_sql("interactions.sql", "interval", Interval(100, 200), None)
+    assert "e.occurred_at >= 100" in by_event_time and "received_at" not in by_event_time
 
 
 def test_dedupe_across_chunk_boundaries(tmp_path: Path) -> None:
@@ -65,16 +68,18 @@ def test_dedupe_across_chunk_boundaries(tmp_path: Path) -> None:
 
 
 def test_extract_from_sqlite_interval_mode(lms_db: Path, tmp_path: Path) -> None:
+    """An interval reads the events that arrived in it, late ones included, with their own event time."""
     conn = sqlite3.connect(lms_db)
-    lo, hi = conn.execute("select min(occurred_at), max(occurred_at) from events").fetchone()
+    lo, hi = conn.execute("select min(received_at), max(received_at) from events").fetchone()
     mid = (lo + hi) // 2
     interval = Interval(mid, mid + 7 * 86_400)
     stats = extract_dataset(CONFIG, "interactions", "interval", interval, tmp_path,
                             chunks_for=lambda sql: pd.read_sql(sql, conn, chunksize=1_000))
     out = pd.read_csv(tmp_path / "interactions.csv")
     assert stats.rows == len(out) > 0
-    assert out["TIMESTAMP"].between(interval.start, interval.end - 1).all()
-    expected_source = conn.execute("select count(*) from events where occurred_at >= ? and occurred_at < ?",
+    assert (out["TIMESTAMP"] < interval.end).all()
+    assert (out["TIMESTAMP"] < interval.start).sum() > 0  # late arrivals keep the time they occurred
+    expected_source = conn.execute("select count(*) from events where received_at >= ? and received_at < ?",
                                    (interval.start, interval.end)).fetchone()[0]
     assert stats.source_rows == expected_source
     assert (tmp_path / "interactions.csv").read_bytes().decode("utf-8")  # UTF-8
