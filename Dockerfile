@@ -5,15 +5,19 @@
 # for its stand-in services. Python 3.12 or 3.13: docker build --build-arg PYTHON_VERSION=3.13 .
 ARG AIRFLOW_VERSION=3.3.1
 ARG PYTHON_VERSION=3.12
+# The image every stage starts from. Production keeps the official one; a stand-in with the same layout (user
+# airflow, uid 50000, AIRFLOW_HOME=/opt/airflow, /entrypoint, Airflow installed) can replace it where no registry
+# is reachable, as the compose test does: --build-arg BASE_IMAGE=...
+ARG BASE_IMAGE=apache/airflow:${AIRFLOW_VERSION}-python${PYTHON_VERSION}
 
 # The two wheels requirements.txt names (what `make dist` builds into dist/).
-FROM apache/airflow:${AIRFLOW_VERSION}-python${PYTHON_VERSION} AS wheels
+FROM ${BASE_IMAGE} AS wheels
 COPY --chown=airflow:0 plugins /tmp/src/plugins
 COPY --chown=airflow:0 include/pyproject.toml /tmp/src/include/pyproject.toml
 COPY --chown=airflow:0 include/personalize_pipeline /tmp/src/include/personalize_pipeline
 RUN pip wheel --no-cache-dir --no-deps --wheel-dir /tmp/dist /tmp/src/plugins /tmp/src/include
 
-FROM apache/airflow:${AIRFLOW_VERSION}-python${PYTHON_VERSION} AS runtime
+FROM ${BASE_IMAGE} AS runtime
 ARG AIRFLOW_VERSION
 ARG PYTHON_VERSION
 # Airflow's official constraints for this Airflow and Python (what MWAA enforces too); override with a file or
@@ -40,7 +44,12 @@ COPY --chown=airflow:0 local_engine /tmp/src/local_engine
 COPY --chown=airflow:0 docker/airflow-init.sh docker/airflow_init.py /opt/airflow/docker/
 RUN pip install --no-cache-dir --constraint "${AIRFLOW_CONSTRAINTS}" /tmp/src/local_engine
 USER root
-RUN mkdir -p /opt/personalize-local/data && chown -R airflow:0 /opt/personalize-local
+# implicit (the engine's matrix factorisation) loads the OpenMP runtime; a slim base image may not carry it.
+RUN if ! ldconfig -p | grep -q libgomp.so.1; then \
+        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends libgomp1 \
+        && rm -rf /var/lib/apt/lists/*; \
+    fi \
+    && mkdir -p /opt/personalize-local/data && chown -R airflow:0 /opt/personalize-local
 USER airflow
 
 # The default target: the deployable image.

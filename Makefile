@@ -8,7 +8,7 @@ VAR := var
 LMS_DB := include/data/lms.db
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: install demo test browser postgres lint dist airflow local-aws local-aws-stop bench bench-data bench-engine reliability sample-db clean
+.PHONY: docker install demo test browser postgres lint dist airflow local-aws local-aws-stop bench bench-data bench-engine reliability sample-db clean
 
 install: $(STAMP)
 
@@ -35,7 +35,7 @@ sample-db: $(STAMP)
 demo: $(STAMP) sample-db
 	$(BIN)/python -m personalize_dev.demo
 
-test: $(STAMP) browser postgres
+test: $(STAMP) browser postgres docker
 	$(BIN)/python -m pytest -q
 
 # The scheduler tests (backfill under `airflow standalone`) and `make airflow` keep Airflow's metadata in a local
@@ -48,6 +48,20 @@ postgres:
 			postgresql >/dev/null; \
 	else \
 		echo "The scheduler tests need PostgreSQL's server: run 'sudo apt-get install postgresql'" >&2; \
+	fi
+
+# The compose stack test (tests/deploy/test_compose_stack.py) runs its own dockerd and builds its base images with
+# debootstrap; the compose checks use a real docker-compose. Debian's packages, installed here when missing (as
+# root, with apt-get); without them those tests skip.
+docker:
+	@if command -v dockerd >/dev/null && command -v debootstrap >/dev/null && command -v docker-compose >/dev/null; \
+	then exit 0; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "Installing Docker, debootstrap and docker-compose (Debian packages) for the compose stack test"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+			docker.io debootstrap docker-compose >/dev/null; \
+	else \
+		echo "The compose stack test needs root and 'apt-get install docker.io debootstrap docker-compose'" >&2; \
 	fi
 
 # The browser test (tests/browser) drives Debian's Chromium: installed here when missing (as root, with apt-get);

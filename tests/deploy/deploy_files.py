@@ -54,8 +54,8 @@ def dockerfile_stages(path: Path | None = None) -> dict[str, dict[str, Any]]:
         word, _, rest = line.partition(" ")
         word = word.upper()
         if word == "ARG" and current is None:
-            name, _, default = rest.partition("=")
-            args[name.strip()] = default.strip()
+            name, _, default = rest.partition("=")  # a default may use the ARGs declared before it
+            args[name.strip()] = re.sub(r"\$\{(\w+)\}", lambda m: args.get(m[1], m[0]), default.strip())
         elif word == "FROM":
             parts = rest.split()
             base = re.sub(r"\$\{(\w+)\}", lambda m: args.get(m[1], m[0]), parts[0])

@@ -15,6 +15,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+import yaml
 
 from .deploy_files import (
     AWS_ENV,
@@ -264,10 +265,15 @@ def test_docker_compose_accepts_the_file(env_file: str | None) -> None:
         args += ["--env-file", str(REPO / env_file)]
     prefixes = ("AIRFLOW", "_AIRFLOW", "AWS_", "COMPOSE_", "PERSONALIZE_", "LOCAL_")
     env = {k: v for k, v in os.environ.items() if not k.startswith(prefixes)}  # the shell must not leak in
-    result = subprocess.run([*args, "config", "--format", "json"], capture_output=True, text=True,
+    # Compose v2 prints JSON on request; v1 (Debian's docker-compose) prints YAML, which reads as well.
+    json_flags = ["--format", "json"] if cli == ["docker", "compose"] else []
+    result = subprocess.run([*args, "config", *json_flags], capture_output=True, text=True,
                             cwd=REPO, check=False, env=env)
     assert result.returncode == 0, result.stderr
-    services = json.loads(result.stdout)["services"]
+    services = yaml.safe_load(result.stdout)["services"]
+    # As Compose itself merges the anchors: the init job runs the engine image, which holds its scripts.
+    assert services["airflow-init"]["build"]["target"] == "local-engine"
+    assert services["airflow-scheduler"]["build"]["target"] == "airflow"
     conn = services["airflow-scheduler"]["environment"]["AIRFLOW_CONN_AWS_DEFAULT"]
     assert bool(_endpoint_urls(json.loads(conn))) is (env_file is None)
 
