@@ -58,18 +58,19 @@ class EventIngest:
         user = str(params.get("userId") or params["sessionId"])
         rows: list[tuple[str, str, float, str | None, float | None]] = []
         for event in params["eventList"]:
-            if not event.get("itemId"):
+            fields = {**_event_properties(event), **{k: v for k, v in event.items() if k != "properties"}}
+            if not fields.get("itemId"):
                 raise InvalidInput("Each event needs an itemId for an INTERACTIONS dataset")
-            sent_at = event["sentAt"]
+            sent_at = fields["sentAt"]
             if not isinstance(sent_at, int | float):
                 raise InvalidInput("sentAt must be epoch seconds")
-            value = event.get("eventValue")
+            value = fields.get("eventValue")
             rows.append(
                 (
                     user,
-                    str(event["itemId"]),
+                    str(fields["itemId"]),
                     float(sent_at),
-                    event.get("eventType"),
+                    fields.get("eventType"),
                     None if value is None else float(value),
                 )
             )
@@ -108,6 +109,21 @@ class EventIngest:
         with self.engine.dataset_lock(dataset["datasetArn"]):
             store_rows(self.engine, dataset, {"importMode": "INCREMENTAL"}, checked.frame)
         return {}
+
+
+def _event_properties(event: Record) -> Record:
+    """An event's `properties` (a JSON object in a string). AWS's own samples send itemId and eventValue there,
+    the form PutEvents took before they were top-level fields; a top-level field wins over its property."""
+    raw = event.get("properties")
+    if not raw:
+        return {}
+    try:
+        properties = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise InvalidInput(f"properties is not valid JSON: {exc.msg}") from exc
+    if not isinstance(properties, dict):
+        raise InvalidInput("properties must be a JSON object")
+    return properties
 
 
 def _field_name(key: str) -> str:

@@ -36,11 +36,17 @@ def validate_input(op: OperationModel, params: Any) -> dict[str, Any]:
         raise InvalidInput("Request body must be a JSON object")
     shape = op.input_shape
     if shape is not None:
-        _validate(shape, params, shape.name)
+        _validate(shape, params, "")
     return params
 
 
+def _violation(detail: str) -> InvalidInput:
+    """A constraint failure in the service's own words (its ValidationException message)."""
+    return InvalidInput(f"1 validation error detected: {detail}")
+
+
 def _validate(shape: Shape, value: Any, path: str) -> None:
+    """Check one input value against its botocore shape; path is the member's dotted path, as AWS names it."""
     if value is None:
         return
     meta = shape.metadata
@@ -49,42 +55,38 @@ def _validate(shape: Shape, value: Any, path: str) -> None:
             raise InvalidInput(f"{path} must be an object")
         for member in shape.required_members:
             if value.get(member) is None:
-                raise InvalidInput(
-                    f"1 validation error detected: Value null at '{member}' failed to satisfy "
-                    "constraint: Member must not be null"
-                )
+                where = f"{path}.{member}" if path else member
+                raise _violation(f"Value null at '{where}' failed to satisfy constraint: Member must not be null")
         for key, item in value.items():
             if key in shape.members:
-                _validate(shape.members[key], item, key)
+                _validate(shape.members[key], item, f"{path}.{key}" if path else key)
         return
     if isinstance(shape, ListShape):
         if not isinstance(value, list):
             raise InvalidInput(f"{path} must be a list")
         _check_range(len(value), meta, path, "length")
-        for item in value:
-            _validate(shape.member, item, path)
+        for index, item in enumerate(value, start=1):
+            _validate(shape.member, item, f"{path}.{index}.member" if isinstance(shape.member, StructureShape)
+                      else path)
         return
     if isinstance(shape, MapShape):
         if not isinstance(value, dict):
             raise InvalidInput(f"{path} must be a map")
-        for item in value.values():
-            _validate(shape.value, item, path)
+        for key, item in value.items():
+            _validate(shape.value, item, f"{path}.{key}")
         return
     if shape.type_name == "string":
         if not isinstance(value, str):
             raise InvalidInput(f"{path} must be a string")
         _check_range(len(value), meta, path, "length")
         if "enum" in meta and value not in meta["enum"]:
-            raise InvalidInput(
-                f"Value '{value}' at '{path}' failed to satisfy constraint: Member must satisfy "
-                f"enum value set: {meta['enum']}"
-            )
+            raise _violation(f"Value '{value}' at '{path}' failed to satisfy constraint: Member must satisfy "
+                             f"enum value set: [{', '.join(meta['enum'])}]")
         pattern = _compiled(meta.get("pattern"))
         if pattern is not None and not pattern.fullmatch(value):
-            raise InvalidInput(
-                f"Value '{value}' at '{path}' failed to satisfy constraint: Member must satisfy "
-                f"regular expression pattern: {pattern}"
-            )
+            # The pattern as the service model writes it, not Python's repr of the compiled expression.
+            raise _violation(f"Value '{value}' at '{path}' failed to satisfy constraint: Member must satisfy "
+                             f"regular expression pattern: {meta['pattern']}")
     elif shape.type_name in ("integer", "long"):
         if isinstance(value, bool) or not isinstance(value, int):
             raise InvalidInput(f"{path} must be an integer")
@@ -109,15 +111,11 @@ def _compiled(pattern: str | None) -> re.Pattern[str] | None:
 
 def _check_range(size: int, meta: dict[str, Any], path: str, what: str) -> None:
     if "min" in meta and size < meta["min"]:
-        raise InvalidInput(
-            f"Value at '{path}' failed to satisfy constraint: Member must have {what} "
-            f"greater than or equal to {meta['min']}"
-        )
+        raise _violation(f"Value at '{path}' failed to satisfy constraint: Member must have {what} "
+                         f"greater than or equal to {meta['min']}")
     if "max" in meta and size > meta["max"]:
-        raise InvalidInput(
-            f"Value at '{path}' failed to satisfy constraint: Member must have {what} "
-            f"less than or equal to {meta['max']}"
-        )
+        raise _violation(f"Value at '{path}' failed to satisfy constraint: Member must have {what} "
+                         f"less than or equal to {meta['max']}")
 
 
 def shape_output(shape: Shape | None, value: Any) -> Any:

@@ -224,3 +224,19 @@ def test_more_happy_paths(env: Env, trained: dict[str, Any]) -> None:
     assert (
         json.loads(p.describe_schema(schemaArn=env.schema(ITEMS_SCHEMA))["schema"]["schema"]) == ITEMS_SCHEMA
     )
+
+
+def test_constraint_messages_are_worded_as_aws_words_them(env: Env) -> None:
+    """The pattern as the service model writes it (not a Python repr), the member's dotted path, AWS's prefix."""
+    with pytest.raises(ClientError) as exc:
+        env.personalize.create_dataset_group(name="bad name!")
+    message = exc.value.response["Error"]["Message"]
+    assert message == ("1 validation error detected: Value 'bad name!' at 'name' failed to satisfy constraint: "
+                       "Member must satisfy regular expression pattern: ^[a-zA-Z0-9][a-zA-Z0-9\\-_]*")
+    assert "re.compile" not in message
+    with pytest.raises(ClientError) as exc:
+        env.personalize.create_dataset_import_job(
+            jobName="j", datasetArn="arn:aws:personalize:us-east-1:123456789012:dataset/x/INTERACTIONS",
+            dataSource={"dataLocation": "s3://b/k"}, roleArn=env.role, importMode="SOMETIMES")
+    assert exc.value.response["Error"]["Message"].endswith(
+        "at 'importMode' failed to satisfy constraint: Member must satisfy enum value set: [FULL, INCREMENTAL]")

@@ -122,3 +122,32 @@ def test_put_items_and_users(env: Env, frames: dict[str, pd.DataFrame]) -> None:
     with pytest.raises(ClientError) as exc:
         events_client.put_users(datasetArn=datasets["ITEMS"], users=[{"userId": "u1", "properties": "{}"}])
     assert exc.value.response["Error"]["Code"] == "InvalidInputException"
+
+
+def test_item_id_inside_properties_as_aws_samples_send_it(env: Env, trained: dict[str, Any]) -> None:
+    """The getting-started notebook puts itemId (and eventValue) in the event's properties JSON."""
+    p = env.personalize
+    endpoint = env.stack.personalize_endpoint_url
+    assert endpoint
+    tracker = p.create_event_tracker(name=env.name("tracker"), datasetGroupArn=trained["group"])
+    wait_for(lambda: p.describe_event_tracker(eventTrackerArn=tracker["eventTrackerArn"])["eventTracker"])
+    events_client = client("personalize-events", endpoint)
+    events_client.put_events(
+        trackingId=tracker["trackingId"], userId="sample-user", sessionId="s-9",
+        eventList=[{"eventType": "watch", "sentAt": time.time(),
+                    "properties": json.dumps({"itemId": "i7", "eventValue": 4.5})}])
+    with pytest.raises(ClientError) as exc:
+        events_client.put_events(trackingId=tracker["trackingId"], userId="sample-user", sessionId="s-9",
+                                 eventList=[{"eventType": "watch", "sentAt": time.time(), "properties": "[1]"}])
+    assert exc.value.response["Error"]["Code"] == "InvalidInputException"
+    export = p.create_dataset_export_job(
+        jobName=env.name("export"), datasetArn=trained["datasets"]["INTERACTIONS"], roleArn=env.role,
+        ingestionMode="PUT", jobOutput={"s3DataDestination": {"path": f"s3://{env.bucket}/props-export/"}},
+    )["datasetExportJobArn"]
+    assert wait_for(lambda: p.describe_dataset_export_job(datasetExportJobArn=export)["datasetExportJob"])[
+        "status"] == "ACTIVE"
+    key = env.s3.list_objects_v2(Bucket=env.bucket, Prefix="props-export/")["Contents"][0]["Key"]
+    exported = pd.read_csv(io.BytesIO(env.s3.get_object(Bucket=env.bucket, Key=key)["Body"].read()))
+    mine = exported[exported["USER_ID"] == "sample-user"]
+    assert mine[["ITEM_ID", "EVENT_VALUE"]].values.tolist() == [["i7", 4.5]]
+    p.delete_event_tracker(eventTrackerArn=tracker["eventTrackerArn"])
