@@ -24,6 +24,7 @@ class Config:
     lost_response_rate: float = 0.0  # share of requests carried out but answered 500 (the response is "lost")
     fail_training: str = ""  # "1" fails every training; otherwise an fnmatch pattern on solution names
     min_job_seconds: float = 0.0  # every job takes at least this long (to exercise polling and restarts)
+    pending_seconds: float = 0.1  # how long a new resource or job shows CREATE PENDING before it starts
     seed: int = 42
     on_restart: str = "resume"  # what to do with jobs found in progress at start-up: resume | fail
     max_concurrent_imports: int = 5
@@ -45,6 +46,7 @@ class Config:
             lost_response_rate=float(_env("LOST_RESPONSE_RATE", "0") or 0),
             fail_training=_env("FAIL_TRAINING", ""),
             min_job_seconds=float(_env("MIN_JOB_SECONDS", "0") or 0),
+            pending_seconds=float(_env("PENDING_SECONDS", "0.1") or 0),
             seed=int(_env("SEED", "42") or 42),
             on_restart=_env("ON_RESTART", "resume") or "resume",
             max_concurrent_imports=int(_env("MAX_CONCURRENT_IMPORTS", "5") or 5),

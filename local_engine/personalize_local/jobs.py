@@ -95,19 +95,23 @@ class JobRunner:
                 if record is not None and record.get("status") == STOPPING:
                     store.update(arn, {"status": STOPPED})
                 return
-            store.update(arn, {"status": IN_PROGRESS})
-            context.check()
+            # CREATE PENDING until the job starts, as Personalize shows it: for a moment after the create call,
+            # and for as long as a heavy job waits for a worker slot.
+            self._pending(context)
             if kind in LIGHT_KINDS:
+                self._start(arn, context)
                 changes = self.handlers()[kind](self.engine, record, context)
             else:
                 with self.slots:
+                    self._start(arn, context)
                     changes = self.handlers()[kind](self.engine, record, context)
             self._hold(started, context)
             store.update(arn, {**changes, "status": ACTIVE, "failureReason": None})
             if kind == "Solution":
                 self.autotrainer.poke()  # performAutoTraining starts its first version right away
         except Cancelled:
-            store.update(arn, {"status": STOPPED})
+            if store.get(arn) is not None:  # deleted while pending: nothing left to mark
+                store.update(arn, {"status": STOPPED})
         except ServiceError as exc:
             self._fail(arn, exc.message)
         except Exception as exc:  # a bug or bad data must end as CREATE FAILED, never a stuck job
@@ -125,6 +129,20 @@ class JobRunner:
             self.engine.store.update(arn, {"status": STOPPED})
         else:
             self.engine.store.update(arn, {"status": FAILED, "failureReason": reason[:1000]})
+
+    def _pending(self, context: JobContext) -> None:
+        deadline = time.monotonic() + self.engine.config.pending_seconds
+        while (remaining := deadline - time.monotonic()) > 0:
+            context.check()
+            time.sleep(min(0.05, remaining))
+
+    def _start(self, arn: str, context: JobContext) -> None:
+        """CREATE PENDING -> CREATE IN_PROGRESS, unless a stop or delete came first."""
+        context.check()
+        record = self.engine.store.get(arn)
+        if record is None or record.get("status") not in (PENDING, IN_PROGRESS):  # IN_PROGRESS: resumed
+            raise Cancelled
+        self.engine.store.update(arn, {"status": IN_PROGRESS})
 
     def _hold(self, started: float, context: JobContext) -> None:
         """PERSONALIZE_LOCAL_MIN_JOB_SECONDS: make every job last at least that long (cancellable)."""

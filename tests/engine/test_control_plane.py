@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import time
 from typing import Any
 
 import pytest
@@ -238,3 +239,19 @@ def test_event_tracker_and_filter_crud(env: Env) -> None:
     with pytest.raises(ClientError) as exc:
         p.list_filters(datasetGroupArn=group + "x")
     assert code(exc) == "ResourceNotFoundException"
+
+
+def test_new_resources_pass_through_create_pending(env: Env) -> None:
+    """Personalize shows CREATE PENDING right after a create call, then CREATE IN_PROGRESS, then ACTIVE."""
+    p = env.personalize
+    arn = p.create_dataset_group(name=env.name("pending"))["datasetGroupArn"]
+    seen = [p.describe_dataset_group(datasetGroupArn=arn)["datasetGroup"]["status"]]
+    deadline = time.monotonic() + 30
+    while seen[-1] != "ACTIVE" and time.monotonic() < deadline:
+        status = p.describe_dataset_group(datasetGroupArn=arn)["datasetGroup"]["status"]
+        if status != seen[-1]:
+            seen.append(status)
+        time.sleep(0.01)
+    assert seen[0] == "CREATE PENDING"
+    assert seen[-1] == "ACTIVE"
+    assert [s for s in seen if s not in ("CREATE PENDING", "CREATE IN_PROGRESS", "ACTIVE")] == []
