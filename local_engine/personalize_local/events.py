@@ -8,7 +8,6 @@ PutItems / PutUsers upsert metadata rows (validated against the dataset schema) 
 
 from __future__ import annotations
 
-import json
 import re
 import time
 from typing import Any
@@ -94,12 +93,7 @@ class EventIngest:
         id_field = "ITEM_ID" if dataset_type == "ITEMS" else "USER_ID"
         rows = []
         for entry in params[list_key]:
-            try:
-                properties = json.loads(entry.get("properties") or "{}")
-            except json.JSONDecodeError as exc:
-                raise InvalidInput(f"properties of {entry[id_key]} is not valid JSON") from exc
-            if not isinstance(properties, dict):
-                raise InvalidInput(f"properties of {entry[id_key]} must be a JSON object")
+            properties = protocol.json_object(entry.get("properties") or "{}", f"properties of {entry[id_key]}")
             row = {_field_name(k): _cell(v) for k, v in properties.items()}
             row[id_field] = str(entry[id_key])
             rows.append(row)
@@ -115,15 +109,7 @@ def _event_properties(event: Record) -> Record:
     """An event's `properties` (a JSON object in a string). AWS's own samples send itemId and eventValue there,
     the form PutEvents took before they were top-level fields; a top-level field wins over its property."""
     raw = event.get("properties")
-    if not raw:
-        return {}
-    try:
-        properties = json.loads(raw)
-    except json.JSONDecodeError as exc:
-        raise InvalidInput(f"properties is not valid JSON: {exc.msg}") from exc
-    if not isinstance(properties, dict):
-        raise InvalidInput("properties must be a JSON object")
-    return properties
+    return protocol.json_object(raw, "properties") if raw else {}
 
 
 def _field_name(key: str) -> str:

@@ -6,6 +6,7 @@ what a real client expects, without hand-copying them per operation.
 
 from __future__ import annotations
 
+import json
 import re
 from functools import cache
 from typing import Any
@@ -22,6 +23,17 @@ RUNTIME_SERVICE = "personalize-runtime"
 @cache
 def service_model(name: str = CONTROL_SERVICE) -> ServiceModel:
     return botocore.session.get_session().get_service_model(name)
+
+
+def json_object(raw: str | bytes, what: str) -> dict[str, Any]:
+    """Parse text that must hold a JSON object (a request body, an event's or a record's properties)."""
+    try:
+        value = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise InvalidInput(f"{what} is not valid JSON: {exc.msg}") from exc
+    if not isinstance(value, dict):
+        raise InvalidInput(f"{what} must be a JSON object")
+    return value
 
 
 def operation(name: str, service: str = CONTROL_SERVICE) -> OperationModel:

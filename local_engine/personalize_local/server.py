@@ -21,6 +21,7 @@ from .engine import Engine
 from .errors import InvalidInput, ServiceError
 from .events import EventIngest
 from .faults import FaultInjector
+from .protocol import json_object
 from .resources import Operations
 from .runtime import Runtime
 
@@ -37,15 +38,7 @@ def _error(exc: ServiceError, content_type: str) -> Response:
 
 async def _body(request: Request) -> dict[str, Any]:
     raw = await request.body()
-    if not raw.strip():
-        return {}
-    try:
-        value = json.loads(raw)
-    except json.JSONDecodeError as exc:
-        raise InvalidInput(f"Request body is not valid JSON: {exc.msg}") from exc
-    if not isinstance(value, dict):
-        raise InvalidInput("Request body must be a JSON object")
-    return value
+    return json_object(raw, "Request body") if raw.strip() else {}
 
 
 def create_app(config: Config) -> Starlette:

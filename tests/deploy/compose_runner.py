@@ -26,7 +26,7 @@ from typing import Any
 
 import yaml
 
-from .deploy_files import REPO
+from .deploy_files import LOCAL_ENV, REPO, read_env_file
 
 HERE = Path(__file__).parent / "compose_stack"
 SUITE = "bookworm"
@@ -265,8 +265,6 @@ def compose_stack(root: Path) -> Iterator[Stack]:
         airflow = build_bases(docker_env, root, log)
         bases = round(time.monotonic() - started, 1)
         project = copy_project(root / "project")
-        from .deploy_files import LOCAL_ENV, read_env_file
-
         ports = Ports()
         env = {**docker_env, "BASE_IMAGE": f"{AIRFLOW_BASE}:{airflow}", "AIRFLOW_VERSION": airflow,
                "AIRFLOW_CONSTRAINTS": CONSTRAINTS_IN_BASE,
