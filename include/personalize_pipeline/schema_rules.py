@@ -30,13 +30,9 @@ CATEGORICAL_MAX = 1000
 INTEGER_RANGES = {"int": (-(2**31), 2**31 - 1), "long": (-(2**63), 2**63 - 1)}
 FLOAT32_MAX = float(np.finfo(np.float32).max)
 # RE2 patterns (pyarrow's regex engine) for the text of a value of each type.
-SYNTAX = {
-    "int": r"^[+-]?[0-9]+$",
-    "long": r"^[+-]?[0-9]+$",
-    "float": r"^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?$",
-    "double": r"^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?$",
-    "boolean": r"^(?i:true|false)$",
-}
+_INTEGER = r"^[+-]?[0-9]+$"
+_DECIMAL = r"^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?$"
+SYNTAX = {"int": _INTEGER, "long": _INTEGER, "float": _DECIMAL, "double": _DECIMAL, "boolean": r"^(?i:true|false)$"}
 EXAMPLES = 5
 NULLABLE = {pa.int64(): pd.Int64Dtype(), pa.bool_(): pd.BooleanDtype()}  # keep nulls without turning ints to floats
 
