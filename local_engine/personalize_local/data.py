@@ -1,4 +1,6 @@
-"""Dataset import/export jobs (CSV in S3) and assembling training data for a dataset group."""
+"""Dataset data: S3 reads and writes, the stored rows of a dataset, and the training data of a dataset group.
+
+Shared by the import/export and batch workers, training and PutItems/PutUsers; holds no job logic itself."""
 
 from __future__ import annotations
 
@@ -8,14 +10,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from .csvfile import read_csv
 from .errors import InvalidInput
 from .recipes import TrainingData
-from .schemas import conform, parse_schema
 
 if TYPE_CHECKING:
-    from .engine import Engine
-    from .jobs import JobContext
+    from .backend import BackendState
 
 Record = dict[str, Any]
 ID_FIELD = {"INTERACTIONS": None, "ITEMS": "ITEM_ID", "USERS": "USER_ID", "ACTIONS": "ACTION_ID"}
@@ -28,10 +27,10 @@ def split_s3(path: str) -> tuple[str, str]:
     return bucket, key
 
 
-def s3_objects(engine: Engine, path: str, suffixes: tuple[str, ...]) -> list[str]:
+def s3_objects(backend: BackendState, path: str, suffixes: tuple[str, ...]) -> list[str]:
     """Keys under an s3 path: the object itself if it exists, else every matching object below the prefix."""
     bucket, key = split_s3(path)
-    s3 = engine.s3
+    s3 = backend.s3
     try:
         if key and not key.endswith("/"):
             s3.head_object(Bucket=bucket, Key=key)
@@ -49,22 +48,22 @@ def s3_objects(engine: Engine, path: str, suffixes: tuple[str, ...]) -> list[str
     return sorted(keys)
 
 
-def read_s3(engine: Engine, bucket: str, key: str) -> bytes:
-    return bytes(engine.s3.get_object(Bucket=bucket, Key=key)["Body"].read())
+def read_s3(backend: BackendState, bucket: str, key: str) -> bytes:
+    return bytes(backend.s3.get_object(Bucket=bucket, Key=key)["Body"].read())
 
 
-def write_s3(engine: Engine, path: str, body: bytes) -> None:
+def write_s3(backend: BackendState, path: str, body: bytes) -> None:
     bucket, key = split_s3(path)
-    engine.s3.put_object(Bucket=bucket, Key=key, Body=body)
+    backend.s3.put_object(Bucket=bucket, Key=key, Body=body)
 
 
-def load_dataset(engine: Engine, dataset_arn: str, ingestion: str = "ALL") -> pd.DataFrame | None:
+def load_dataset(backend: BackendState, dataset_arn: str, ingestion: str = "ALL") -> pd.DataFrame | None:
     """Rows of a dataset: BULK (imports), PUT (PutEvents) or ALL, like Personalize's ingestionMode."""
-    path = engine.store.dataset_path(dataset_arn)
+    path = backend.store.dataset_path(dataset_arn)
     frames = []
     if ingestion in ("BULK", "ALL") and path.exists():
         frames.append(pd.read_parquet(path))
-    live = engine.store.live_events(dataset_arn) if ingestion in ("PUT", "ALL") else []
+    live = backend.store.live_events(dataset_arn) if ingestion in ("PUT", "ALL") else []
     if live:
         frames.append(
             pd.DataFrame(
@@ -76,62 +75,30 @@ def load_dataset(engine: Engine, dataset_arn: str, ingestion: str = "ALL") -> pd
     return frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
 
 
-def run_import(engine: Engine, job: Record, context: JobContext) -> Record:
-    dataset = engine.store.require(job["datasetArn"], "Dataset")
-    schema = engine.store.require(dataset["schemaArn"], "Schema")
-    fields = parse_schema(schema["schema"])
-    location = job["dataSource"]["dataLocation"]
-    bucket, _ = split_s3(location)
-    frames: list[pd.DataFrame] = []
-    total = 0
-    for key in s3_objects(engine, location, (".csv",)):
-        context.check()
-        raw = read_csv(read_s3(engine, bucket, key), f"s3://{bucket}/{key}")
-        checked = conform(raw, fields)
-        if checked.bad_rows:
-            raise InvalidInput(f"s3://{bucket}/{key}: " + checked.failure_reason(len(raw)))
-        frames.append(checked.frame)
-        total += len(raw)
-    new = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
-    with engine.dataset_lock(dataset["datasetArn"]):
-        store_rows(engine, dataset, job, new)
-    return {"_importedRows": total}
-
-
-def store_rows(engine: Engine, dataset: Record, job: Record, new: pd.DataFrame) -> None:
+def store_rows(backend: BackendState, dataset: Record, job: Record, new: pd.DataFrame) -> None:
     incremental = job.get("importMode") == "INCREMENTAL"
-    existing = load_dataset(engine, dataset["datasetArn"], "BULK") if incremental else None
+    existing = load_dataset(backend, dataset["datasetArn"], "BULK") if incremental else None
     if existing is not None:
         combined = pd.concat([existing, new], ignore_index=True)
         id_field = ID_FIELD.get(dataset["datasetType"])
         if id_field:  # items/users: the newest row for an id wins
             combined = combined.drop_duplicates(id_field, keep="last")
         new = combined
-    path = engine.store.dataset_path(dataset["datasetArn"])
+    path = backend.store.dataset_path(dataset["datasetArn"])
     tmp = path.with_suffix(".tmp")
     new.to_parquet(tmp, index=False)
     tmp.replace(path)  # atomic swap: readers see the old or the new data, never half of it
-    engine.store.update(dataset["datasetArn"], {"_dataTime": time.time(), "_rows": len(new)})
-
-
-def run_export(engine: Engine, job: Record, context: JobContext) -> Record:
-    frame = load_dataset(engine, job["datasetArn"], job.get("ingestionMode") or "PUT")
-    if frame is None:
-        raise InvalidInput(f"The dataset has no {job.get('ingestionMode') or 'PUT'} data to export")
-    destination = job["jobOutput"]["s3DataDestination"]["path"].rstrip("/")
-    name = job["jobName"]
-    write_s3(engine, f"{destination}/{name}_part_00000.csv", frame.to_csv(index=False).encode())
-    return {}
+    backend.store.update(dataset["datasetArn"], {"_dataTime": time.time(), "_rows": len(new)})
 
 
 def training_data(
-    engine: Engine, group_arn: str, event_type: str | None, threshold: str | None
+    backend: BackendState, group_arn: str, event_type: str | None, threshold: str | None
 ) -> TrainingData:
     """Interactions of a dataset group filtered as Personalize does for a solution, plus metadata."""
-    datasets = {d["datasetType"]: d for d in engine.store.records("Dataset", group_arn)}
+    datasets = {d["datasetType"]: d for d in backend.store.records("Dataset", group_arn)}
     if "INTERACTIONS" not in datasets:
         raise InvalidInput("The dataset group has no INTERACTIONS dataset")
-    events = load_dataset(engine, datasets["INTERACTIONS"]["datasetArn"])
+    events = load_dataset(backend, datasets["INTERACTIONS"]["datasetArn"])
     if events is None or events.empty:
         raise InvalidInput("The INTERACTIONS dataset has no imported data")
     if event_type:
@@ -143,8 +110,8 @@ def training_data(
             raise InvalidInput("eventValueThreshold given but the interactions have no EVENT_VALUE field")
         events = events[events["EVENT_VALUE"].astype("float64").fillna(-np.inf) >= float(threshold)]
     events = events.reset_index(drop=True)
-    items = load_dataset(engine, datasets["ITEMS"]["datasetArn"]) if "ITEMS" in datasets else None
-    users = load_dataset(engine, datasets["USERS"]["datasetArn"]) if "USERS" in datasets else None
+    items = load_dataset(backend, datasets["ITEMS"]["datasetArn"]) if "ITEMS" in datasets else None
+    users = load_dataset(backend, datasets["USERS"]["datasetArn"]) if "USERS" in datasets else None
     return TrainingData(events, items, users)
 
 

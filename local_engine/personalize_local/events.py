@@ -15,38 +15,30 @@ from typing import Any
 import pandas as pd
 
 from . import protocol
+from .backend import Backend
 from .data import store_rows
-from .engine import ACTIVE, Engine
 from .errors import InvalidInput, NotFound
 from .schemas import conform, parse_schema
+from .status import ACTIVE
 
 EVENTS_SERVICE = "personalize-events"
 Record = dict[str, Any]
 
 
 class EventIngest:
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
+    """The events backend: methods take validated requests (responses.EventsResponses checks them)."""
 
-    def call(self, op_name: str, params: Record) -> Record:
-        op = protocol.operation(op_name, EVENTS_SERVICE)
-        protocol.validate_input(op, params)
-        if op_name == "PutEvents":
-            return self.put_events(params)
-        if op_name == "PutItems":
-            return self.put_records(params, "ITEMS", "items", "itemId")
-        if op_name == "PutUsers":
-            return self.put_records(params, "USERS", "users", "userId")
-        raise InvalidInput(f"{op_name} is not supported by personalize-local")
+    def __init__(self, backend: Backend) -> None:
+        self.backend = backend
 
     def interactions_dataset(self, group_arn: str) -> Record | None:
-        for dataset in self.engine.store.records("Dataset", group_arn):
+        for dataset in self.backend.store.records("Dataset", group_arn):
             if dataset["datasetType"] == "INTERACTIONS":
                 return dataset
         return None
 
     def put_events(self, params: Record) -> Record:
-        store = self.engine.store
+        store = self.backend.store
         tracker = next((t for t in store.records("EventTracker") if t["trackingId"] == params["trackingId"]), None)
         if tracker is None or tracker.get("status") != ACTIVE:
             raise NotFound(f"No active event tracker with trackingId {params['trackingId']}")
@@ -83,13 +75,13 @@ class EventIngest:
         if dataset is None:
             return []
         since = float(solution_version.get("_trainedAt") or solution_version["creationDateTime"])
-        return self.engine.store.recent_items(dataset["datasetArn"], user_id, since)
+        return self.backend.store.recent_items(dataset["datasetArn"], user_id, since)
 
     def put_records(self, params: Record, dataset_type: str, list_key: str, id_key: str) -> Record:
-        dataset = self.engine.store.require(params["datasetArn"], "Dataset")
+        dataset = self.backend.store.require(params["datasetArn"], "Dataset")
         if dataset["datasetType"] != dataset_type:
             raise InvalidInput(f"{params['datasetArn']} is a {dataset['datasetType']} dataset, not {dataset_type}")
-        fields = parse_schema(self.engine.store.require(dataset["schemaArn"], "Schema")["schema"])
+        fields = parse_schema(self.backend.store.require(dataset["schemaArn"], "Schema")["schema"])
         id_field = "ITEM_ID" if dataset_type == "ITEMS" else "USER_ID"
         rows = []
         for entry in params[list_key]:
@@ -100,8 +92,8 @@ class EventIngest:
         checked = conform(pd.DataFrame(rows).fillna(""), fields)
         if checked.bad_rows:
             raise InvalidInput(checked.failure_reason(len(rows)))
-        with self.engine.dataset_lock(dataset["datasetArn"]):
-            store_rows(self.engine, dataset, {"importMode": "INCREMENTAL"}, checked.frame)
+        with self.backend.dataset_lock(dataset["datasetArn"]):
+            store_rows(self.backend, dataset, {"importMode": "INCREMENTAL"}, checked.frame)
         return {}
 
 

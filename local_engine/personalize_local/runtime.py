@@ -8,12 +8,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import protocol
-from .engine import ACTIVE, Engine
+from .backend import Backend
 from .errors import InvalidInput, NotFound
 from .events import EventIngest
 from .filters import CompiledFilter
 from .predict import Exploration
 from .recipes import RECIPES
+from .status import ACTIVE
 
 Record = dict[str, Any]
 
@@ -27,7 +28,7 @@ class Target:
 
 
 class Runtime:
-    def __init__(self, engine: Engine, events: EventIngest) -> None:
+    def __init__(self, engine: Backend, events: EventIngest) -> None:
         self.engine = engine
         self.events = events
         self._filters: dict[str, CompiledFilter] = {}

@@ -1,4 +1,6 @@
-"""HTTP front end: control plane (botocore `json` protocol on POST /) and runtime (rest-json) on one port."""
+"""HTTP front end: control plane (botocore `json` protocol on POST /) and runtime (rest-json) on one port.
+
+Transport only (routes, status codes, fault injection, request counts); the engine it serves is wiring.py's."""
 
 from __future__ import annotations
 
@@ -17,13 +19,10 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from .config import Config
-from .engine import Engine
-from .errors import InvalidInput, ServiceError
-from .events import EventIngest
+from .errors import InternalError, InvalidInput, ServiceError
 from .faults import FaultInjector
 from .protocol import json_object
-from .resources import Operations
-from .runtime import Runtime
+from .wiring import build
 
 log = logging.getLogger("personalize_local.server")
 JSON_11 = "application/x-amz-json-1.1"
@@ -42,10 +41,7 @@ async def _body(request: Request) -> dict[str, Any]:
 
 
 def create_app(config: Config) -> Starlette:
-    engine = Engine(config)
-    operations = Operations(engine)
-    events = EventIngest(engine)
-    runtime = Runtime(engine, events)
+    engine = build(config)
     faults = FaultInjector(config)
     # Every API request by service and operation, faulted ones included (a client pays for those too): how many
     # calls a pipeline run makes, polling included, is read from GET /admin/requests.
@@ -70,8 +66,6 @@ def create_app(config: Config) -> Starlette:
             return _error(exc, content_type)
         except Exception as exc:
             log.exception("unhandled error")
-            from .errors import InternalError
-
             return _error(InternalError(f"{type(exc).__name__}: {exc}"), content_type)
 
     async def control(request: Request) -> Response:
@@ -79,19 +73,19 @@ def create_app(config: Config) -> Starlette:
         if not target.startswith(TARGET_PREFIX):
             return _error(InvalidInput(f"Missing or unknown X-Amz-Target header: {target!r}"), JSON_11)
         op_name = target[len(TARGET_PREFIX) :]
-        return await serve(request, JSON_11, lambda params: operations.call(op_name, params),
+        return await serve(request, JSON_11, lambda params: engine.control.call(op_name, params),
                            ("personalize", op_name))
 
     def runtime_route(op_name: str) -> Callable[[Request], Any]:
         async def handler(request: Request) -> Response:
-            return await serve(request, "application/json", lambda params: runtime.call(op_name, params),
+            return await serve(request, "application/json", lambda params: engine.runtime.call(op_name, params),
                                ("personalize-runtime", op_name))
 
         return handler
 
     def events_route(op_name: str) -> Callable[[Request], Any]:
         async def handler(request: Request) -> Response:
-            return await serve(request, "application/json", lambda params: events.call(op_name, params),
+            return await serve(request, "application/json", lambda params: engine.events.call(op_name, params),
                                ("personalize-events", op_name))
 
         return handler

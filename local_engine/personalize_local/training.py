@@ -12,11 +12,11 @@ from .metrics import evaluate
 from .recipes import RECIPES
 
 if TYPE_CHECKING:
-    from .engine import Engine
-    from .jobs import JobContext
+    from .backend import Backend
+    from .workers.context import JobContext
 
 
-def train(engine: Engine, model_arn: str, name: str, record: dict[str, Any], context: JobContext) -> dict[str, Any]:
+def train(engine: Backend, model_arn: str, name: str, record: dict[str, Any], context: JobContext) -> dict[str, Any]:
     """Train `record["recipeArn"]` on the dataset group's data, store the model under `model_arn`.
 
     Returns metrics and bookkeeping shared by solution versions and recommenders.
@@ -51,7 +51,7 @@ def train(engine: Engine, model_arn: str, name: str, record: dict[str, Any], con
     }
 
 
-def run_training(engine: Engine, version: dict[str, Any], context: JobContext) -> dict[str, Any]:
+def run_training(engine: Backend, version: dict[str, Any], context: JobContext) -> dict[str, Any]:
     solution = engine.store.require(version["solutionArn"], "Solution")
     result = train(engine, version["solutionVersionArn"], solution["name"], version, context)
     return {
@@ -63,6 +63,6 @@ def run_training(engine: Engine, version: dict[str, Any], context: JobContext) -
     }
 
 
-def run_recommender(engine: Engine, recommender: dict[str, Any], context: JobContext) -> dict[str, Any]:
+def run_recommender(engine: Backend, recommender: dict[str, Any], context: JobContext) -> dict[str, Any]:
     result = train(engine, recommender["recommenderArn"], recommender["name"], recommender, context)
     return {"modelMetrics": result["metrics"], "_dataTime": result["_dataTime"], "_trainedAt": result["_trainedAt"]}

@@ -1,6 +1,11 @@
-"""Control-plane operations over all Personalize resource kinds."""
+"""The backend (as in moto's service backends): Personalize's state and the typed methods that change it.
+
+It knows nothing of HTTP, botocore models or job execution: the responses layer (responses.py) validates
+requests and shapes answers around it, the workers (workers/) run the jobs it submits through `jobs`.
+"""
 
 from .kinds import KINDS, Kind
-from .operations import Operations
+from .resources import Backend
+from .state import BackendState, JobQueue
 
-__all__ = ["KINDS", "Kind", "Operations"]
+__all__ = ["KINDS", "Backend", "BackendState", "JobQueue", "Kind"]

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from ..engine import ACTIVE
 from ..errors import LimitExceeded, NotFound
 from ..recipes import RECIPES
-from .base import ResourceBase
+from ..status import ACTIVE
 from .kinds import Params, Record, decode_token, encode_token
+from .lookups import ResourceBase
 
 
 class CatalogOps(ResourceBase):

@@ -1,22 +1,24 @@
-"""Create hooks: per-kind validation and the initial stored record (status is added by the generic path)."""
+"""Create hooks: per-kind checks (existence, uniqueness, limits) and the initial stored record.
+
+The generic create in resources.py adds the status, stores the record and submits its job."""
 
 from __future__ import annotations
 
 import uuid
 
 from ..autotrain import interval_seconds
-from ..engine import ACTIVE, UNFINISHED, Engine
 from ..errors import AlreadyExists, InUse, InvalidInput, LimitExceeded, NotFound
 from ..filters import CompiledFilter
 from ..recipes import DEFAULT_RECIPE, RECIPES
 from ..schemas import check_for_dataset_type, parse_schema
-from .base import ResourceBase
+from ..status import ACTIVE, UNFINISHED
 from .kinds import Params, Record, campaign_config
+from .lookups import ResourceBase
 
 
 class CreateHooks(ResourceBase):
-    def _new_dataset_group(self, engine: Engine, p: Params) -> tuple[Record, str | None]:
-        arn = engine.arn("dataset-group", p["name"])
+    def _new_dataset_group(self, p: Params) -> tuple[Record, str | None]:
+        arn = self.arn("dataset-group", p["name"])
         self._unique("DatasetGroup", arn, p["name"])
         return {
             "name": p["name"],
@@ -26,20 +28,20 @@ class CreateHooks(ResourceBase):
             "domain": p.get("domain"),
         }, None
 
-    def _new_schema(self, engine: Engine, p: Params) -> tuple[Record, str | None]:
-        arn = engine.arn("schema", p["name"])
+    def _new_schema(self, p: Params) -> tuple[Record, str | None]:
+        arn = self.arn("schema", p["name"])
         self._unique("Schema", arn, p["name"])
         parse_schema(p["schema"])
         return {"name": p["name"], "schemaArn": arn, "schema": p["schema"], "domain": p.get("domain")}, None
 
-    def _new_dataset(self, engine: Engine, p: Params) -> tuple[Record, str | None]:
+    def _new_dataset(self, p: Params) -> tuple[Record, str | None]:
         group = self._require(p["datasetGroupArn"], "DatasetGroup")
         schema = self._require(p["schemaArn"], "Schema")
         dataset_type = p["datasetType"].upper()
         if dataset_type not in ("INTERACTIONS", "ITEMS", "USERS", "ACTIONS", "ACTION_INTERACTIONS"):
             raise InvalidInput(f"Unknown datasetType {p['datasetType']}")
         check_for_dataset_type(parse_schema(schema["schema"]), dataset_type)
-        arn = engine.arn("dataset", group["name"], dataset_type)
+        arn = self.arn("dataset", group["name"], dataset_type)
         if self.store.get(arn) is not None:
             raise AlreadyExists(f"Dataset group {group['name']} already has a {dataset_type} dataset")
         return {
@@ -50,16 +52,16 @@ class CreateHooks(ResourceBase):
             "schemaArn": schema["schemaArn"],
         }, group["datasetGroupArn"]
 
-    def _new_import_job(self, engine: Engine, p: Params) -> tuple[Record, str | None]:
+    def _new_import_job(self, p: Params) -> tuple[Record, str | None]:
         dataset = self._require_active(p["datasetArn"], "Dataset")
-        arn = engine.arn("dataset-import-job", p["jobName"])
+        arn = self.arn("dataset-import-job", p["jobName"])
         self._unique("DatasetImportJob", arn, p["jobName"])
         location = (p.get("dataSource") or {}).get("dataLocation", "")
         if not location.startswith("s3://"):
             raise InvalidInput("dataSource.dataLocation must be an s3:// path")
         running = [j for j in self.store.records("DatasetImportJob") if j["status"] in UNFINISHED]
-        if len(running) >= engine.config.max_concurrent_imports:
-            raise LimitExceeded(f"At most {engine.config.max_concurrent_imports} dataset import jobs can run at once")
+        if len(running) >= self.config.max_concurrent_imports:
+            raise LimitExceeded(f"At most {self.config.max_concurrent_imports} dataset import jobs can run at once")
         return {
             "jobName": p["jobName"],
             "datasetImportJobArn": arn,
@@ -70,9 +72,9 @@ class CreateHooks(ResourceBase):
             "publishAttributionMetricsToS3": p.get("publishAttributionMetricsToS3"),
         }, dataset["datasetArn"]
 
-    def _new_export_job(self, engine: Engine, p: Params) -> tuple[Record, str | None]:
+    def _new_export_job(self, p: Params) -> tuple[Record, str | None]:
         dataset = self._require_active(p["datasetArn"], "Dataset")
-        arn = engine.arn("dataset-export-job", p["jobName"])
+        arn = self.arn("dataset-export-job", p["jobName"])
         self._unique("DatasetExportJob", arn, p["jobName"])
         return {
             "jobName": p["jobName"],
@@ -83,9 +85,9 @@ class CreateHooks(ResourceBase):
             "jobOutput": p["jobOutput"],
         }, dataset["datasetArn"]
 
-    def _new_solution(self, engine: Engine, p: Params) -> tuple[Record, str | None]:
+    def _new_solution(self, p: Params) -> tuple[Record, str | None]:
         group = self._require(p["datasetGroupArn"], "DatasetGroup")
-        arn = engine.arn("solution", p["name"])
+        arn = self.arn("solution", p["name"])
         self._unique("Solution", arn, p["name"])
         recipe_arn = p.get("recipeArn") or DEFAULT_RECIPE
         if p.get("performAutoML"):
@@ -118,7 +120,7 @@ class CreateHooks(ResourceBase):
             "performIncrementalUpdate": p.get("performIncrementalUpdate"),
         }, group["datasetGroupArn"]
 
-    def _new_solution_version(self, engine: Engine, p: Params) -> tuple[Record, str | None]:
+    def _new_solution_version(self, p: Params) -> tuple[Record, str | None]:
         solution = self._require_active(p["solutionArn"], "Solution")
         mode = p.get("trainingMode") or "FULL"
         versions = self.store.records("SolutionVersion", solution["solutionArn"])
@@ -129,8 +131,8 @@ class CreateHooks(ResourceBase):
         if any(v["status"] in UNFINISHED for v in versions):
             raise InUse(f"Solution {solution['solutionArn']} already has a solution version in progress")
         training = [v for v in self.store.records("SolutionVersion") if v["status"] in UNFINISHED]
-        if len(training) >= engine.config.max_concurrent_trainings:
-            raise LimitExceeded(f"At most {engine.config.max_concurrent_trainings} solution versions can train at once")
+        if len(training) >= self.config.max_concurrent_trainings:
+            raise LimitExceeded(f"At most {self.config.max_concurrent_trainings} solution versions can train at once")
         base = None
         if mode == "UPDATE":
             full = [v for v in versions if v["status"] == ACTIVE and v.get("trainingMode") in ("FULL", "AUTOTRAIN")]
@@ -141,7 +143,7 @@ class CreateHooks(ResourceBase):
             if newest <= float(base.get("_dataTime", 0)):
                 raise InvalidInput("trainingMode UPDATE requires new data imported since the last FULL training")
         version_id = uuid.uuid4().hex[:8]
-        arn = engine.arn("solution", solution["name"], version_id)
+        arn = self.arn("solution", solution["name"], version_id)
         record = {
             key: solution.get(key)
             for key in (
@@ -166,11 +168,11 @@ class CreateHooks(ResourceBase):
         )
         return record, solution["solutionArn"]
 
-    def _new_campaign(self, engine: Engine, p: Params) -> tuple[Record, str | None]:
+    def _new_campaign(self, p: Params) -> tuple[Record, str | None]:
         version = self._require_active(p["solutionVersionArn"], "SolutionVersion")
         if RECIPES[version["recipeArn"]].recipe_type == "USER_SEGMENTATION":
             raise InvalidInput("User segmentation recipes serve batch segment jobs only, not campaigns")
-        arn = engine.arn("campaign", p["name"])
+        arn = self.arn("campaign", p["name"])
         self._unique("Campaign", arn, p["name"])
         return {
             "name": p["name"],
@@ -201,9 +203,9 @@ class CreateHooks(ResourceBase):
             "roleArn": p["roleArn"],
         }
 
-    def _new_batch_inference(self, engine: Engine, p: Params) -> tuple[Record, str | None]:
+    def _new_batch_inference(self, p: Params) -> tuple[Record, str | None]:
         version, record = self._batch_common(p, "BatchInferenceJob")
-        arn = engine.arn("batch-inference-job", p["jobName"])
+        arn = self.arn("batch-inference-job", p["jobName"])
         self._unique("BatchInferenceJob", arn, p["jobName"])
         config = dict(p.get("batchInferenceJobConfig") or {})
         if "itemExplorationConfig" in config:
@@ -218,16 +220,16 @@ class CreateHooks(ResourceBase):
         )
         return record, version["solutionVersionArn"]
 
-    def _new_batch_segment(self, engine: Engine, p: Params) -> tuple[Record, str | None]:
+    def _new_batch_segment(self, p: Params) -> tuple[Record, str | None]:
         version, record = self._batch_common(p, "BatchSegmentJob")
-        arn = engine.arn("batch-segment-job", p["jobName"])
+        arn = self.arn("batch-segment-job", p["jobName"])
         self._unique("BatchSegmentJob", arn, p["jobName"])
         record.update({"jobName": p["jobName"], "batchSegmentJobArn": arn})
         return record, version["solutionVersionArn"]
 
-    def _new_filter(self, engine: Engine, p: Params) -> tuple[Record, str | None]:
+    def _new_filter(self, p: Params) -> tuple[Record, str | None]:
         group = self._require(p["datasetGroupArn"], "DatasetGroup")
-        arn = engine.arn("filter", p["name"])
+        arn = self.arn("filter", p["name"])
         self._unique("Filter", arn, p["name"])
         compiled = CompiledFilter(p["filterExpression"])  # raises InvalidInput on bad syntax
         self._check_filter_fields(group["datasetGroupArn"], compiled)
@@ -254,23 +256,23 @@ class CreateHooks(ResourceBase):
                             f"{dataset_type} dataset has no such field"
                         )
 
-    def _new_event_tracker(self, engine: Engine, p: Params) -> tuple[Record, str | None]:
+    def _new_event_tracker(self, p: Params) -> tuple[Record, str | None]:
         group = self._require(p["datasetGroupArn"], "DatasetGroup")
         if self.store.records("EventTracker", group["datasetGroupArn"]):
             raise LimitExceeded("A dataset group can have only one event tracker")
-        arn = engine.arn("event-tracker", p["name"])
+        arn = self.arn("event-tracker", p["name"])
         self._unique("EventTracker", arn, p["name"])
         return {
             "name": p["name"],
             "eventTrackerArn": arn,
             "datasetGroupArn": group["datasetGroupArn"],
-            "accountId": engine.config.account_id,
+            "accountId": self.config.account_id,
             "trackingId": str(uuid.uuid4()),
         }, group["datasetGroupArn"]
 
     # Special operations -------------------------------------------------------------------------------
 
-    def _new_recommender(self, engine: Engine, p: Params) -> tuple[Record, str | None]:
+    def _new_recommender(self, p: Params) -> tuple[Record, str | None]:
         group = self._require(p["datasetGroupArn"], "DatasetGroup")
         recipe = RECIPES.get(p["recipeArn"])
         if recipe is None:
@@ -280,7 +282,7 @@ class CreateHooks(ResourceBase):
                 f"Recommenders need a domain dataset group and a use case of that domain; dataset group domain "
                 f"is {group.get('domain')}, recipe domain is {recipe.domain}"
             )
-        arn = engine.arn("recommender", p["name"])
+        arn = self.arn("recommender", p["name"])
         self._unique("Recommender", arn, p["name"])
         config = dict(p.get("recommenderConfig") or {})
         config["itemExplorationConfig"] = campaign_config(config)["itemExplorationConfig"]

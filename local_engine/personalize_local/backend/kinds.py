@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import base64
 import json
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..errors import InvalidInput, InvalidNextToken, UnknownOperation
+from ..errors import InvalidInput, InvalidNextToken
 
 Record = dict[str, Any]
 Params = dict[str, Any]
@@ -64,16 +63,6 @@ KINDS: dict[str, Kind] = {
         Kind("Recommender", "recommenderArn", "recommender", list_parent="datasetGroupArn"),
     ]
 }
-
-
-def split_op(op_name: str) -> tuple[str, str]:
-    match = re.fullmatch(r"(Create|Describe|List|Delete)(\w+)", op_name)
-    if not match:
-        raise UnknownOperation(f"{op_name} is not supported by personalize-local")
-    verb, noun = match.groups()
-    if verb == "List":
-        noun = noun[:-1] if noun.endswith("s") else noun
-    return verb.lower(), noun
 
 
 def decode_token(token: str | None) -> int:

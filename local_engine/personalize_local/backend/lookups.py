@@ -1,17 +1,14 @@
-"""Shared lookups for the operation mixins."""
+"""Lookups shared by the backend's per-kind methods (creates, updates, catalog), over the backend state."""
 
 from __future__ import annotations
 
-from ..engine import ACTIVE, Engine
 from ..errors import AlreadyExists, InUse
+from ..status import ACTIVE
 from .kinds import KINDS, Record
+from .state import BackendState
 
 
-class ResourceBase:
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-        self.store = engine.store
-
+class ResourceBase(BackendState):
     def _unique(self, kind: str, arn: str, name: str) -> None:
         if self.store.get(arn) is not None:
             raise AlreadyExists(f"A {KINDS[kind].label} named {name} already exists: {arn}")

@@ -1,28 +1,32 @@
-"""Control-plane dispatch. One generic create/describe/list/delete path serves every resource kind; the
-per-kind parts are small create hooks (builders.py) that validate input and build the stored record.
+"""The backend: one object holding the state (backend/state.py) and every control-plane method on it.
+
+One generic create/describe/list/delete path serves every resource kind; the per-kind parts are small create
+hooks (creates.py) that check input and build the stored record. Methods take already-validated request
+members and return stored records; botocore validation and output shaping are the responses layer's.
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from typing import Any
 
-from .. import protocol
-from ..engine import IN_PROGRESS, PENDING, UNFINISHED, Engine
-from ..errors import InUse, NotFound, UnknownOperation
-from .builders import CreateHooks
+from ..config import Config
+from ..errors import InUse, NotFound
+from ..status import IN_PROGRESS, PENDING, UNFINISHED
 from .catalog import CatalogOps
-from .kinds import KINDS, Kind, Params, Record, decode_token, encode_token, split_op
+from .creates import CreateHooks
+from .kinds import KINDS, Kind, Params, Record, decode_token, encode_token
 from .updates import UpdateOps
 
-CREATE_LOCK = threading.Lock()  # shared by every Operations instance (server and auto-trainer)
-Hook = Callable[[Engine, Params], tuple[Record, str | None]]
+Hook = Callable[[Params], tuple[Record, str | None]]
 
 
-class Operations(CreateHooks, UpdateOps, CatalogOps):
-    def __init__(self, engine: Engine) -> None:
-        super().__init__(engine)
+class Backend(CreateHooks, UpdateOps, CatalogOps):
+    def __init__(self, config: Config) -> None:
+        super().__init__(config)
+        # Validation (uniqueness, concurrency limits) and insert happen under one lock, so two concurrent
+        # creates (requests, the auto-trainer) cannot both pass a limit check.
+        self.create_lock = threading.Lock()
         self.hooks: dict[str, Hook] = {
             "DatasetGroup": self._new_dataset_group,
             "Schema": self._new_schema,
@@ -38,42 +42,10 @@ class Operations(CreateHooks, UpdateOps, CatalogOps):
             "EventTracker": self._new_event_tracker,
             "Recommender": self._new_recommender,
         }
-        self.special: dict[str, Callable[[Params], Record]] = {
-            "UpdateCampaign": self.update_campaign,
-            "UpdateRecommender": self.update_recommender,
-            "StartRecommender": self.start_recommender,
-            "StopRecommender": self.stop_recommender,
-            "UpdateSolution": self.update_solution,
-            "UpdateDataset": self.update_dataset,
-            "StopSolutionVersionCreation": self.stop_solution_version,
-            "GetSolutionMetrics": self.get_solution_metrics,
-            "TagResource": self.tag_resource,
-            "UntagResource": self.untag_resource,
-            "ListTagsForResource": self.list_tags,
-            "ListRecipes": self.list_recipes,
-            "DescribeRecipe": self.describe_recipe,
-            "DescribeAlgorithm": self.describe_algorithm,
-        }
 
-    # Dispatch -----------------------------------------------------------------------------------------
-    def call(self, op_name: str, params: Params) -> Record:
-        op = protocol.operation(op_name)
-        protocol.validate_input(op, params)
-        if op_name in self.special:
-            result = self.special[op_name](params)
-        else:
-            verb, kind_key = split_op(op_name)
-            kind = KINDS.get(kind_key)
-            if kind is None:
-                raise UnknownOperation(f"{op_name} is not supported by personalize-local")
-            result = getattr(self, verb)(kind, op, params)
-        return protocol.output_for(op, result)
-
-    def create(self, kind: Kind, op: Any, params: Params) -> Record:
-        # Validation (uniqueness, concurrency limits) and insert happen under one lock, so two concurrent
-        # creates cannot both pass a limit check.
-        with CREATE_LOCK:
-            record, parent = self.hooks[kind.key](self.engine, params)
+    def create(self, kind: Kind, params: Params) -> Record:
+        with self.create_lock:
+            record, parent = self.hooks[kind.key](params)
             record.setdefault("status", PENDING if kind.asynchronous else None)
             record = {k: v for k, v in record.items() if v is not None}
             self.store.insert(kind.key, record, kind.arn_field, parent)
@@ -81,32 +53,31 @@ class Operations(CreateHooks, UpdateOps, CatalogOps):
         if tags:
             self.store.tag(record[kind.arn_field], {t["tagKey"]: t["tagValue"] for t in tags})
         if kind.asynchronous:
-            self.engine.jobs.submit(record[kind.arn_field], kind.key)
+            self.jobs.submit(record[kind.arn_field], kind.key)
         return record
 
-    def describe(self, kind: Kind, op: Any, params: Params) -> Record:
-        record = self.store.require(params[kind.arn_field], kind.key, kind.label)
+    def create_solution_version(self, solution_arn: str, training_mode: str) -> Record:
+        """What the auto-trainer starts: CreateSolutionVersion without a request."""
+        return self.create(KINDS["SolutionVersion"], {"solutionArn": solution_arn, "trainingMode": training_mode})
+
+    def describe(self, kind: Kind, arn: str) -> Record:
+        record = self.store.require(arn, kind.key, kind.label)
         if kind.key == "Solution":
             record["latestSolutionVersion"] = self._latest_version(record["solutionArn"])
-        member = next(iter(op.output_shape.members))
-        return {member: record}
+        return record
 
-    def list(self, kind: Kind, op: Any, params: Params) -> Record:
-        parent = params.get(kind.list_parent) if kind.list_parent else None
+    def list(self, kind: Kind, parent: str | None, next_token: str | None, max_results: int | None
+             ) -> tuple[list[Record], str | None]:
+        """One page of a kind's records (under `parent` if given) and the token of the next page, if any."""
         if parent is not None and not self.store.kind_of(parent):
             raise NotFound(f"Could not find resource with ARN: {parent}")
         records = self.store.records(kind.key, parent)
-        start = decode_token(params.get("nextToken"))
-        size = int(params.get("maxResults") or 100)
+        start = decode_token(next_token)
+        size = int(max_results or 100)
         page = records[start : start + size]
-        member = next(m for m in op.output_shape.members if m != "nextToken")
-        result: Record = {member: page}
-        if start + size < len(records):
-            result["nextToken"] = encode_token(start + size)
-        return result
+        return page, encode_token(start + size) if start + size < len(records) else None
 
-    def delete(self, kind: Kind, op: Any, params: Params) -> Record:
-        arn = params[kind.arn_field]
+    def delete(self, kind: Kind, arn: str) -> None:
         record = self.store.require(arn, kind.key, kind.label)
         for dep_kind, dep_field in kind.dependents:
             blocking = [r for r in self.store.records(dep_kind) if r.get(dep_field) == arn]
@@ -119,19 +90,16 @@ class Operations(CreateHooks, UpdateOps, CatalogOps):
             running = [j for j in self.store.records("DatasetImportJob", arn) if j["status"] in UNFINISHED]
             if running:
                 raise InUse(f"Cannot delete {arn} while import job {running[0]['datasetImportJobArn']} runs")
-            self.engine.store.dataset_path(arn).unlink(missing_ok=True)
+            self.store.dataset_path(arn).unlink(missing_ok=True)
         if kind.key == "Solution":
             versions = self.store.records("SolutionVersion", arn)
             if any(v["status"] in UNFINISHED for v in versions):
                 raise InUse(f"Cannot delete {arn} while a solution version is being trained")
             for version in versions:
-                self.engine.forget_model(version["solutionVersionArn"])
+                self.forget_model(version["solutionVersionArn"])
                 self.store.delete(version["solutionVersionArn"])
         if record.get("status") in (PENDING, IN_PROGRESS):  # Personalize refuses deletes mid-creation
             raise InUse(f"Cannot delete {arn} while it is {record['status']}")
         if kind.key == "Recommender":
-            self.engine.forget_model(arn)
+            self.forget_model(arn)
         self.store.delete(arn)
-        return {}
-
-    # Create hooks -------------------------------------------------------------------------------------

@@ -1,31 +1,43 @@
-"""The engine object shared by the HTTP layer and the job workers."""
+"""The backend's state: config, the durable store, the S3 client, ARNs, per-dataset locks and the model cache.
+
+Holds no request handling and no job code. Jobs are reached through `jobs`, a `JobQueue` the wiring attaches
+(workers import the backend, so the backend must not import them).
+"""
 
 from __future__ import annotations
 
 import pickle
 import threading
 from collections import OrderedDict
-from typing import Any
+from typing import Any, Protocol
 
 import boto3
 from botocore.config import Config as BotoConfig
 
-from .config import Config
-from .predict import Predictor
-from .recipes import Model
-from .s3_server import ENGINE_USER_AGENT
-from .store import Store
-
-PENDING = "CREATE PENDING"
-IN_PROGRESS = "CREATE IN_PROGRESS"
-ACTIVE = "ACTIVE"
-FAILED = "CREATE FAILED"
-STOPPING = "CREATE STOPPING"
-STOPPED = "CREATE STOPPED"
-UNFINISHED = (PENDING, IN_PROGRESS, STOPPING)
+from ..config import Config
+from ..predict import Predictor
+from ..recipes import Model
+from ..s3_server import ENGINE_USER_AGENT
+from ..store import Store
 
 
-class Engine:
+class JobQueue(Protocol):
+    """What the backend needs of the job runner: start a record's job, ask a running one to stop."""
+
+    def submit(self, arn: str, kind: str) -> None: ...
+
+    def cancel(self, arn: str) -> None: ...
+
+
+class _NoJobs:
+    def submit(self, arn: str, kind: str) -> None:
+        raise RuntimeError("no job runner attached to this backend (see wiring.py)")
+
+    def cancel(self, arn: str) -> None:
+        raise RuntimeError("no job runner attached to this backend (see wiring.py)")
+
+
+class BackendState:
     def __init__(self, config: Config) -> None:
         self.config = config
         self.store = Store(config.data_dir)
@@ -33,9 +45,7 @@ class Engine:
         self._models: OrderedDict[str, Predictor] = OrderedDict()
         self._models_lock = threading.Lock()
         self._dataset_locks: dict[str, threading.Lock] = {}
-        from .jobs import JobRunner  # late import: jobs need the engine type only at run time
-
-        self.jobs = JobRunner(self)
+        self.jobs: JobQueue = _NoJobs()
 
     @property
     def s3(self) -> Any:
@@ -87,10 +97,6 @@ class Engine:
         with self._models_lock:
             self._models.pop(solution_version_arn, None)
         self.store.model_path(solution_version_arn).unlink(missing_ok=True)
-
-    def start(self) -> None:
-        self.jobs.recover()
-        self.jobs.autotrainer.start()
 
     def close(self) -> None:
         self.store.close()

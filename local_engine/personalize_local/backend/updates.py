@@ -5,13 +5,11 @@ from __future__ import annotations
 import time
 
 from ..autotrain import interval_seconds
-from ..engine import ACTIVE, IN_PROGRESS, PENDING, STOPPING, UNFINISHED
 from ..errors import InUse, InvalidInput
 from ..schemas import check_for_dataset_type, parse_schema
-from .base import ResourceBase
+from ..status import ACTIVE, IN_PROGRESS, INACTIVE, PENDING, STOPPING, UNFINISHED
 from .kinds import Params, Record, campaign_config
-
-INACTIVE = "INACTIVE"
+from .lookups import ResourceBase
 
 
 class UpdateOps(ResourceBase):
@@ -36,7 +34,7 @@ class UpdateOps(ResourceBase):
             "lastUpdatedDateTime": now,
         }
         self.store.update(p["campaignArn"], {"latestCampaignUpdate": update})
-        self.engine.jobs.submit(p["campaignArn"], "CampaignUpdate")
+        self.jobs.submit(p["campaignArn"], "CampaignUpdate")
         return {"campaignArn": p["campaignArn"]}
 
     def update_solution(self, p: Params) -> Record:
@@ -87,7 +85,7 @@ class UpdateOps(ResourceBase):
         if version["status"] not in (PENDING, IN_PROGRESS):
             raise InUse(f"Solution version is {version['status']}; only pending or in-progress training can stop")
         self.store.update(p["solutionVersionArn"], {"status": STOPPING})
-        self.engine.jobs.cancel(p["solutionVersionArn"])
+        self.jobs.cancel(p["solutionVersionArn"])
         return {}
 
     def get_solution_metrics(self, p: Params) -> Record:

@@ -7,19 +7,17 @@ an output line with an error message instead of failing the whole job, as Person
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
-from .data import read_s3, s3_objects, split_s3, write_s3
-from .errors import InvalidInput, ServiceError
-from .filters import CompiledFilter
-from .predict import Exploration, Predictor
-from .recipes import RECIPES
-
-if TYPE_CHECKING:
-    from .engine import Engine
-    from .jobs import JobContext
+from ..backend import Backend
+from ..data import read_s3, s3_objects, split_s3, write_s3
+from ..errors import InvalidInput, ServiceError
+from ..filters import CompiledFilter
+from ..predict import Exploration, Predictor
+from ..recipes import RECIPES
+from .context import JobContext
 
 CHUNK = 2000
 Record = dict[str, Any]
@@ -39,32 +37,32 @@ def _lines(body: bytes) -> list[tuple[Any, str | None]]:
     return out
 
 
-def _filter(engine: Engine, job: Record) -> CompiledFilter | None:
+def _filter(backend: Backend, job: Record) -> CompiledFilter | None:
     if not job.get("filterArn"):
         return None
-    return CompiledFilter(engine.store.require(job["filterArn"], "Filter")["filterExpression"])
+    return CompiledFilter(backend.store.require(job["filterArn"], "Filter")["filterExpression"])
 
 
-def _write(engine: Engine, job: Record, key: str, rows: list[Record]) -> None:
+def _write(backend: Backend, job: Record, key: str, rows: list[Record]) -> None:
     destination = job["jobOutput"]["s3DataDestination"]["path"]
     if not destination.endswith("/"):
         destination += "/"
     name = key.rsplit("/", 1)[-1]
     body = "".join(json.dumps(r, separators=(",", ":")) + "\n" for r in rows)
-    write_s3(engine, f"{destination}{name}.out", body.encode())
+    write_s3(backend, f"{destination}{name}.out", body.encode())
 
 
-def run_batch_inference(engine: Engine, job: Record, context: JobContext) -> Record:
-    predictor = engine.predictor(job["solutionVersionArn"])
-    recipe_type = RECIPES[job_recipe(engine, job)].recipe_type
-    flt = _filter(engine, job)
+def run_batch_inference(backend: Backend, job: Record, context: JobContext) -> Record:
+    predictor = backend.predictor(job["solutionVersionArn"])
+    recipe_type = RECIPES[job_recipe(backend, job)].recipe_type
+    flt = _filter(backend, job)
     n = int(job.get("numResults") or 25)
     config = job.get("batchInferenceJobConfig") or {}
     exploration = Exploration.from_config(config.get("itemExplorationConfig")) if config else None
     source = job["jobInput"]["s3DataSource"]["path"]
     bucket, _ = split_s3(source)
-    for key in s3_objects(engine, source, (".json", ".jsonl", ".txt", ".json.out", "")):
-        lines = _lines(read_s3(engine, bucket, key))
+    for key in s3_objects(backend, source, (".json", ".jsonl", ".txt", ".json.out", "")):
+        lines = _lines(read_s3(backend, bucket, key))
         results: list[Record | None] = [None] * len(lines)
         # User lines grouped by their filterValues (batch inputs carry placeholder values per line), so each
         # group is scored in vectorised chunks.
@@ -86,18 +84,18 @@ def run_batch_inference(engine: Engine, job: Record, context: JobContext) -> Rec
                 chunk = user_lines[start : start + CHUNK]
                 users = [str(lines[i][0]["userId"]) for i in chunk]
                 recs = predictor.recommend_users(users, n, flt, filter_values, exploration)
-                for i, (items, scores) in zip(chunk, recs, strict=True):
+                for i, ranked in zip(chunk, recs, strict=True):
                     results[i] = {
                         "input": lines[i][0],
-                        "output": {"recommendedItems": items, "scores": scores},
+                        "output": _output(predictor, ranked.items, ranked.scores),
                         "error": None,
                     }
-        _write(engine, job, key, [r for r in results if r is not None])
+        _write(backend, job, key, [r for r in results if r is not None])
     return {}
 
 
-def job_recipe(engine: Engine, job: Record) -> str:
-    return str(engine.store.require(job["solutionVersionArn"], "SolutionVersion")["recipeArn"])
+def job_recipe(backend: Backend, job: Record) -> str:
+    return str(backend.store.require(job["solutionVersionArn"], "SolutionVersion")["recipeArn"])
 
 
 def _line_error(value: Record, recipe_type: str) -> str | None:
@@ -116,25 +114,30 @@ def _single(predictor: Predictor, value: Record, recipe_type: str, n: int, flt: 
     filter_values = {str(k): str(v) for k, v in (value.get("filterValues") or {}).items()}
     try:
         if recipe_type == "RELATED_ITEMS":
-            items, scores = predictor.recommend_items([str(value["itemId"])], n, flt, filter_values)[0]
+            items, scores, _ = predictor.recommend_items([str(value["itemId"])], n, flt, filter_values)[0]
         else:
             ranked = predictor.rank(str(value["userId"]), [str(i) for i in value["itemList"]], flt, filter_values)
             items = [item for item, _ in ranked]
-            scores = [score for _, score in ranked]  # type: ignore[misc]
-        return {"input": value, "output": {"recommendedItems": items, "scores": scores}, "error": None}
+            scores = [score for _, score in ranked]
+        return {"input": value, "output": _output(predictor, items, scores), "error": None}
     except ServiceError as exc:
         return {"input": value, "output": None, "error": exc.message}
 
 
-def run_batch_segment(engine: Engine, job: Record, context: JobContext) -> Record:
-    predictor = engine.predictor(job["solutionVersionArn"])
+def _output(predictor: Predictor, items: list[str], scores: list[float]) -> Record:
+    """Scores only for recipes Personalize scores (user-personalization, -v2, personalized-ranking)."""
+    return {"recommendedItems": items, "scores": scores} if predictor.reports_scores else {"recommendedItems": items}
+
+
+def run_batch_segment(backend: Backend, job: Record, context: JobContext) -> Record:
+    predictor = backend.predictor(job["solutionVersionArn"])
     model = predictor.model
     n = int(job.get("numResults") or 100)
     source = job["jobInput"]["s3DataSource"]["path"]
     bucket, _ = split_s3(source)
-    for key in s3_objects(engine, source, (".json", ".jsonl", ".txt", "")):
+    for key in s3_objects(backend, source, (".json", ".jsonl", ".txt", "")):
         rows: list[Record] = []
-        for value, error in _lines(read_s3(engine, bucket, key)):
+        for value, error in _lines(read_s3(backend, bucket, key)):
             context.check()
             if error is None:
                 try:
@@ -145,7 +148,7 @@ def run_batch_segment(engine: Engine, job: Record, context: JobContext) -> Recor
                 except ServiceError as exc:
                     error = exc.message
             rows.append({"input": value, "output": None, "error": error})
-        _write(engine, job, key, rows)
+        _write(backend, job, key, rows)
     return {}
 
 

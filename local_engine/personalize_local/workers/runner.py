@@ -1,7 +1,8 @@
-"""Background execution of long-running operations (imports, training, deployments, batch jobs).
+"""The job runner: background execution of long-running operations (imports, training, deployments, batch).
 
 Each job runs on its own daemon thread; heavy work takes one of `worker_slots` so the HTTP server stays
-responsive. State lives only in SQLite, so a restart can find unfinished work and resume (or fail) it.
+responsive. State lives only in SQLite, so a restart can find unfinished work and resume (or fail) it. The job
+function of each kind is handed in (wiring.py), so the runner imports none of them.
 """
 
 from __future__ import annotations
@@ -11,65 +12,43 @@ import threading
 import time
 import traceback
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from .autotrain import AutoTrainer
-from .engine import ACTIVE, FAILED, IN_PROGRESS, PENDING, STOPPED, STOPPING, UNFINISHED
-from .errors import ServiceError
-
-if TYPE_CHECKING:
-    from .engine import Engine
+from ..backend import KINDS, Backend
+from ..errors import ServiceError
+from ..status import ACTIVE, FAILED, IN_PROGRESS, PENDING, STOPPED, STOPPING, UNFINISHED
+from .context import Cancelled, JobContext
 
 log = logging.getLogger("personalize_local.jobs")
 Record = dict[str, Any]
-
-
-class Cancelled(Exception):
-    """Raised inside a job when StopSolutionVersionCreation asked it to stop."""
-
-
-class JobContext:
-    def __init__(self, runner: JobRunner, arn: str) -> None:
-        self.runner = runner
-        self.arn = arn
-        self.cancel = threading.Event()
-
-    def check(self) -> None:
-        if self.cancel.is_set():
-            raise Cancelled()
-
+Handler = Callable[[Backend, Record, JobContext], Record]
 
 LIGHT_KINDS = {"DatasetGroup", "Dataset", "Solution", "Filter", "EventTracker", "Campaign", "CampaignUpdate"}
 
 
 class JobRunner:
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-        self.slots = threading.BoundedSemaphore(engine.config.worker_slots)
-        self.contexts: dict[str, JobContext] = {}
-        self.lock = threading.Lock()
-        self.autotrainer = AutoTrainer(engine, engine.config.autotrain_check_seconds)
+    """Runs the job of each kind's record: `handlers` maps a kind to its job function (light kinds have one
+    here), `on_active(kind)` is told when a record became ACTIVE (the auto-trainer wants new solutions)."""
 
-    def handlers(self) -> dict[str, Callable[[Engine, Record, JobContext], Record]]:
-        from . import batch, data, training
-
-        return {
+    def __init__(self, backend: Backend, handlers: dict[str, Handler],
+                 on_active: Callable[[str], None] | None = None) -> None:
+        self.backend = backend
+        self.handlers: dict[str, Handler] = {
             "DatasetGroup": _noop,
             "Dataset": _noop,
             "Solution": _noop,
             "Filter": _noop,
             "EventTracker": _noop,
             "Campaign": _deploy_campaign,
-            "DatasetImportJob": data.run_import,
-            "DatasetExportJob": data.run_export,
-            "SolutionVersion": training.run_training,
-            "Recommender": training.run_recommender,
-            "BatchInferenceJob": batch.run_batch_inference,
-            "BatchSegmentJob": batch.run_batch_segment,
+            **handlers,
         }
+        self.on_active = on_active
+        self.slots = threading.BoundedSemaphore(backend.config.worker_slots)
+        self.contexts: dict[str, JobContext] = {}
+        self.lock = threading.Lock()
 
     def submit(self, arn: str, kind: str) -> None:
-        context = JobContext(self, arn)
+        context = JobContext(arn)
         with self.lock:
             self.contexts[arn] = context
         thread = threading.Thread(
@@ -84,7 +63,7 @@ class JobRunner:
             context.cancel.set()
 
     def _run(self, arn: str, kind: str, context: JobContext) -> None:
-        store = self.engine.store
+        store = self.backend.store
         started = time.monotonic()
         try:
             if kind == "CampaignUpdate":
@@ -100,15 +79,15 @@ class JobRunner:
             self._pending(context)
             if kind in LIGHT_KINDS:
                 self._start(arn, context)
-                changes = self.handlers()[kind](self.engine, record, context)
+                changes = self.handlers[kind](self.backend, record, context)
             else:
                 with self.slots:
                     self._start(arn, context)
-                    changes = self.handlers()[kind](self.engine, record, context)
+                    changes = self.handlers[kind](self.backend, record, context)
             self._hold(started, context)
             store.update(arn, {**changes, "status": ACTIVE, "failureReason": None})
-            if kind == "Solution":
-                self.autotrainer.poke()  # performAutoTraining starts its first version right away
+            if self.on_active is not None:
+                self.on_active(kind)
         except Cancelled:
             if store.get(arn) is not None:  # deleted while pending: nothing left to mark
                 store.update(arn, {"status": STOPPED})
@@ -122,16 +101,16 @@ class JobRunner:
                 self.contexts.pop(arn, None)
 
     def _fail(self, arn: str, reason: str) -> None:
-        record = self.engine.store.get(arn)
+        record = self.backend.store.get(arn)
         if record is None:
             return
         if record.get("status") == STOPPING:
-            self.engine.store.update(arn, {"status": STOPPED})
+            self.backend.store.update(arn, {"status": STOPPED})
         else:
-            self.engine.store.update(arn, {"status": FAILED, "failureReason": reason[:1000]})
+            self.backend.store.update(arn, {"status": FAILED, "failureReason": reason[:1000]})
 
     def _pending(self, context: JobContext) -> None:
-        deadline = time.monotonic() + self.engine.config.pending_seconds
+        deadline = time.monotonic() + self.backend.config.pending_seconds
         while (remaining := deadline - time.monotonic()) > 0:
             context.check()
             time.sleep(min(0.05, remaining))
@@ -139,21 +118,21 @@ class JobRunner:
     def _start(self, arn: str, context: JobContext) -> None:
         """CREATE PENDING -> CREATE IN_PROGRESS, unless a stop or delete came first."""
         context.check()
-        record = self.engine.store.get(arn)
+        record = self.backend.store.get(arn)
         if record is None or record.get("status") not in (PENDING, IN_PROGRESS):  # IN_PROGRESS: resumed
             raise Cancelled
-        self.engine.store.update(arn, {"status": IN_PROGRESS})
+        self.backend.store.update(arn, {"status": IN_PROGRESS})
 
     def _hold(self, started: float, context: JobContext) -> None:
         """PERSONALIZE_LOCAL_MIN_JOB_SECONDS: make every job last at least that long (cancellable)."""
-        remaining = self.engine.config.min_job_seconds - (time.monotonic() - started)
+        remaining = self.backend.config.min_job_seconds - (time.monotonic() - started)
         while remaining > 0:
             context.check()
             time.sleep(min(0.1, remaining))
-            remaining = self.engine.config.min_job_seconds - (time.monotonic() - started)
+            remaining = self.backend.config.min_job_seconds - (time.monotonic() - started)
 
     def _run_campaign_update(self, arn: str, context: JobContext, started: float) -> None:
-        store = self.engine.store
+        store = self.backend.store
         campaign = store.get(arn)
         if campaign is None:
             return
@@ -163,7 +142,7 @@ class JobRunner:
             {"latestCampaignUpdate": {**update, "status": IN_PROGRESS, "lastUpdatedDateTime": time.time()}},
         )
         try:
-            self.engine.predictor(update["solutionVersionArn"])  # load before switching traffic
+            self.backend.predictor(update["solutionVersionArn"])  # load before switching traffic
             self._hold(started, context)
         except Exception as exc:
             store.update(
@@ -190,11 +169,9 @@ class JobRunner:
 
     def recover(self) -> None:
         """At start-up, resume (or with --on-restart fail, fail) jobs a previous process left unfinished."""
-        store = self.engine.store
-        mode = self.engine.config.on_restart
+        store = self.backend.store
+        mode = self.backend.config.on_restart
         for kind, record in store.all_records():
-            from .resources import KINDS
-
             arn = record.get(KINDS[kind].arn_field) if kind in KINDS else None
             if arn is None:
                 continue
@@ -233,10 +210,10 @@ class JobRunner:
                     self.submit(arn, kind)
 
 
-def _noop(engine: Engine, record: Record, context: JobContext) -> Record:
+def _noop(backend: Backend, record: Record, context: JobContext) -> Record:
     return {}
 
 
-def _deploy_campaign(engine: Engine, record: Record, context: JobContext) -> Record:
-    engine.predictor(record["solutionVersionArn"])  # loading proves the model is servable
+def _deploy_campaign(backend: Backend, record: Record, context: JobContext) -> Record:
+    backend.predictor(record["solutionVersionArn"])  # loading proves the model is servable
     return {}

@@ -1,0 +1,105 @@
+"""The responses layer (as in moto): from an operation name and a request body to the backend and back.
+
+Each request is validated against botocore's own service model, dispatched to the backend method for its
+operation, and the result is shaped by the operation's output model. The backend below never sees a botocore
+object; HTTP (status codes, headers) is server.py's.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+from . import protocol
+from .backend import KINDS, Backend, Kind
+from .errors import InvalidInput, UnknownOperation
+from .events import EVENTS_SERVICE, EventIngest
+
+Params = dict[str, Any]
+Record = dict[str, Any]
+
+
+def split_op(op_name: str) -> tuple[str, str]:
+    """CreateDatasetGroup -> ("create", "DatasetGroup"); ListSolutionVersions -> ("list", "SolutionVersion")."""
+    match = re.fullmatch(r"(Create|Describe|List|Delete)(\w+)", op_name)
+    if not match:
+        raise UnknownOperation(f"{op_name} is not supported by personalize-local")
+    verb, noun = match.groups()
+    if verb == "List":
+        noun = noun[:-1] if noun.endswith("s") else noun
+    return verb.lower(), noun
+
+
+class ControlPlaneResponses:
+    """personalize (the control plane): the generic verbs for every resource kind, and the special operations."""
+
+    def __init__(self, backend: Backend) -> None:
+        self.backend = backend
+        self.special: dict[str, Callable[[Params], Record]] = {
+            "UpdateCampaign": backend.update_campaign,
+            "UpdateRecommender": backend.update_recommender,
+            "StartRecommender": backend.start_recommender,
+            "StopRecommender": backend.stop_recommender,
+            "UpdateSolution": backend.update_solution,
+            "UpdateDataset": backend.update_dataset,
+            "StopSolutionVersionCreation": backend.stop_solution_version,
+            "GetSolutionMetrics": backend.get_solution_metrics,
+            "TagResource": backend.tag_resource,
+            "UntagResource": backend.untag_resource,
+            "ListTagsForResource": backend.list_tags,
+            "ListRecipes": backend.list_recipes,
+            "DescribeRecipe": backend.describe_recipe,
+            "DescribeAlgorithm": backend.describe_algorithm,
+        }
+
+    def call(self, op_name: str, params: Params) -> Record:
+        op = protocol.operation(op_name)
+        protocol.validate_input(op, params)
+        if op_name in self.special:
+            result = self.special[op_name](params)
+        else:
+            verb, kind_key = split_op(op_name)
+            kind = KINDS.get(kind_key)
+            if kind is None:
+                raise UnknownOperation(f"{op_name} is not supported by personalize-local")
+            result = getattr(self, verb)(kind, op, params)
+        return protocol.output_for(op, result)
+
+    def create(self, kind: Kind, op: Any, params: Params) -> Record:
+        return self.backend.create(kind, params)
+
+    def describe(self, kind: Kind, op: Any, params: Params) -> Record:
+        member = next(iter(op.output_shape.members))  # e.g. "datasetGroup"
+        return {member: self.backend.describe(kind, params[kind.arn_field])}
+
+    def list(self, kind: Kind, op: Any, params: Params) -> Record:
+        parent = params.get(kind.list_parent) if kind.list_parent else None
+        page, next_token = self.backend.list(kind, parent, params.get("nextToken"), params.get("maxResults"))
+        member = next(m for m in op.output_shape.members if m != "nextToken")  # e.g. "datasetGroups"
+        result: Record = {member: page}
+        if next_token is not None:
+            result["nextToken"] = next_token
+        return result
+
+    def delete(self, kind: Kind, op: Any, params: Params) -> Record:
+        self.backend.delete(kind, params[kind.arn_field])
+        return {}
+
+
+class EventsResponses:
+    """personalize-events: PutEvents, PutItems and PutUsers."""
+
+    def __init__(self, events: EventIngest) -> None:
+        self.events = events
+
+    def call(self, op_name: str, params: Params) -> Record:
+        op = protocol.operation(op_name, EVENTS_SERVICE)
+        protocol.validate_input(op, params)
+        if op_name == "PutEvents":
+            return self.events.put_events(params)
+        if op_name == "PutItems":
+            return self.events.put_records(params, "ITEMS", "items", "itemId")
+        if op_name == "PutUsers":
+            return self.events.put_records(params, "USERS", "users", "userId")
+        raise InvalidInput(f"{op_name} is not supported by personalize-local")

@@ -1,0 +1,14 @@
+"""Lifecycle states of Personalize resources and jobs, as DescribeX shows them.
+
+The lowest layer: the backend sets them, the workers move jobs through them and the runtime checks them, so
+they live apart from all three.
+"""
+
+PENDING = "CREATE PENDING"
+IN_PROGRESS = "CREATE IN_PROGRESS"
+ACTIVE = "ACTIVE"
+FAILED = "CREATE FAILED"
+STOPPING = "CREATE STOPPING"
+STOPPED = "CREATE STOPPED"
+INACTIVE = "INACTIVE"  # a stopped recommender
+UNFINISHED = (PENDING, IN_PROGRESS, STOPPING)
