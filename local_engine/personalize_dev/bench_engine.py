@@ -1,10 +1,19 @@
-"""Benchmark the engine end to end over HTTP: `python -m personalize_dev.bench_engine [--sizes 100000,1000000]`.
+"""Benchmark the engine: offline quality per data shape, and throughput end to end over HTTP.
 
-For each data size it starts moto S3 and the engine (as `make bench-engine` users would run them), imports
-generated data through dataset import jobs, trains every recipe, and reports training time, offline metrics
-next to aws-popularity-count, batch inference throughput and GetRecommendations latency over HTTP.
+`python -m personalize_dev.bench_engine [--shapes movies,ecommerce,lms] [--seeds 1,2,3] [--sizes 100000]
+[--http-sizes 1000000] [--in-process] [--json out.json]` (`make bench-engine`).
 
-Data comes from the sample LMS generator (`personalize_dev.sample_data.generate_frames`).
+Quality: for each shape (`personalize_dev.shapes`), size and seed, every recipe is trained and scored in process
+with `personalize_local.metrics.evaluate` (the split solution versions report), and a table per shape and size
+gives mean +- std over seeds of NDCG@10, precision@10, MRR@25, coverage, training seconds (a fit on all the
+data, as a solution version does) and NDCG@10 relative to aws-popularity-count (the mean of the per-seed
+ratios, with their std).
+
+Throughput (skipped with --in-process or --http-sizes ''): for each of --http-sizes it starts moto S3 and the
+engine (as `make local-aws` does), imports the --http-shape data through dataset import jobs, trains every
+recipe through solution versions, and reports their metrics, batch inference throughput, GetRecommendations
+latency over HTTP and peak RSS (resource.getrusage: this process, which generates the data, and the largest
+child, the engine or S3 server).
 """
 
 from __future__ import annotations
@@ -13,6 +22,7 @@ import argparse
 import io
 import json
 import os
+import resource
 import statistics
 import sys
 import tempfile
@@ -30,7 +40,7 @@ from botocore.config import Config  # noqa: E402
 from personalize_local.stack import FAKE_ACCESS_KEY, FAKE_SECRET_KEY, local_stack  # noqa: E402
 from personalize_local.synthetic import INTERACTIONS_SCHEMA, ITEMS_SCHEMA  # noqa: E402
 
-from personalize_dev.sample_data import generate_frames  # noqa: E402
+from personalize_dev.shapes import SHAPES, load_shape  # noqa: E402
 
 RECIPES = [
     "aws-popularity-count",
@@ -48,27 +58,9 @@ METRIC_COLUMNS = [
 ]
 
 
-def load_frames(n_events: int, seed: int) -> tuple[dict[str, pd.DataFrame], str]:
-    """Interactions and items in Personalize's column names, from the sample LMS generator."""
-    frames = generate_frames(n_events, seed)
-    events, items = frames["events"], frames["items"]
-    interactions = pd.DataFrame(
-        {
-            "USER_ID": events["user_id"].astype(str),
-            "ITEM_ID": events["item_id"].astype(str),
-            "TIMESTAMP": events["occurred_at"].astype("int64"),
-            "EVENT_TYPE": events["event_type"].astype(str),
-            "EVENT_VALUE": events["rating"].astype("float64"),
-        }
-    )
-    catalogue = pd.DataFrame(
-        {
-            "ITEM_ID": items["item_id"].astype(str),
-            "GENRES": items["genres"].astype(str),
-            "CREATION_TIMESTAMP": items["created_at"].astype("int64"),
-        }
-    )
-    return {"interactions": interactions, "items": catalogue}, "personalize_dev.sample_data"
+def load_frames(n_events: int, seed: int, shape: str = "lms") -> tuple[dict[str, pd.DataFrame], str]:
+    """Interactions and items in Personalize's column names, from `personalize_dev.shapes`."""
+    return load_shape(shape, n_events, seed), f"personalize_dev.shapes:{shape}"
 
 
 def _client(service: str, endpoint: str) -> Any:
@@ -100,10 +92,14 @@ def _csv(frame: pd.DataFrame) -> bytes:
     return buffer.getvalue().encode()
 
 
+def _peak_rss_mb(who: int) -> float:
+    return round(resource.getrusage(who).ru_maxrss / 1024, 1)  # Linux reports KiB
+
+
 def run_size(
-    n_events: int, seed: int, recipes: list[str], latency_requests: int, work_dir: Path
+    n_events: int, seed: int, recipes: list[str], latency_requests: int, work_dir: Path, shape: str = "lms"
 ) -> dict[str, Any]:
-    frames, source = load_frames(n_events, seed)
+    frames, source = load_frames(n_events, seed, shape)
     events = frames["interactions"]
     result: dict[str, Any] = {
         "events": len(events),
@@ -209,6 +205,11 @@ def run_size(
                 "p50": round(statistics.median(timings), 2),
                 "p99": round(timings[int(0.99 * (len(timings) - 1))], 2),
             }
+    # After the stack stopped, so its processes were waited for and count as children.
+    result["peak_rss_mb"] = {
+        "bench": _peak_rss_mb(resource.RUSAGE_SELF),
+        "largest_child": _peak_rss_mb(resource.RUSAGE_CHILDREN),
+    }
     return result
 
 
@@ -246,27 +247,171 @@ def render(results: list[dict[str, Any]]) -> str:
                 f"GetRecommendations over HTTP ({lat['requests']} sequential requests): "
                 f"p50 {lat['p50']} ms, p99 {lat['p99']} ms"
             )
+        if "peak_rss_mb" in res:
+            rss = res["peak_rss_mb"]
+            lines.append(
+                f"peak RSS: bench process {rss['bench']:,} MB, largest child (engine or S3) {rss['largest_child']:,} MB"
+            )
     return "\n".join(lines)
 
 
+def quality_run(shape: str, n_events: int, seed: int, recipes: list[str]) -> dict[str, Any]:
+    """Every recipe trained and scored in process on one shape, size and seed."""
+    from personalize_local.metrics import evaluate
+    from personalize_local.recipes import RECIPE_ARN_PREFIX, RECIPES, TrainingData
+
+    frames = load_shape(shape, n_events, seed)
+    events = frames["interactions"]
+    data = TrainingData(events, frames["items"])
+    result: dict[str, Any] = {
+        "shape": shape,
+        "size": n_events,
+        "seed": seed,
+        "events": len(events),
+        "users": int(events["USER_ID"].nunique()),
+        "items": len(frames["items"]),
+        "recipes": {},
+    }
+    for name in recipes:
+        recipe = RECIPES.get(RECIPE_ARN_PREFIX + name)
+        if recipe is None:
+            print(f"  {name}: not in the engine's recipe catalogue, skipped", file=sys.stderr, flush=True)
+            continue
+        started = time.perf_counter()
+        metrics = evaluate(recipe, {}, data, seed)
+        evaluated = time.perf_counter() - started
+        started = time.perf_counter()
+        recipe.model({}, seed).fit(data)
+        trained = time.perf_counter() - started
+        result["recipes"][name] = {
+            "train_seconds": round(trained, 2),
+            "evaluate_seconds": round(evaluated, 2),
+            "metrics": metrics,
+        }
+        print(
+            f"  {shape} {n_events:,} seed {seed}: {name} ndcg@10 "
+            f"{metrics.get(METRIC_COLUMNS[0][0], float('nan')):.4f}, trained in {trained:.1f}s",
+            file=sys.stderr,
+            flush=True,
+        )
+    return result
+
+
+def _spread(values: list[float], digits: int) -> str:
+    finite = [v for v in values if np.isfinite(v)]
+    if not finite:
+        return "n/a"
+    std = statistics.pstdev(finite) if len(finite) > 1 else 0.0
+    return f"{statistics.fmean(finite):.{digits}f}±{std:.{digits}f}"
+
+
+def summarise(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Per (shape, size): per recipe mean and std over seeds of each metric and of the NDCG ratio vs popularity."""
+    groups: dict[tuple[str, int], list[dict[str, Any]]] = {}
+    for run in runs:
+        groups.setdefault((run["shape"], run["size"]), []).append(run)
+    ndcg = METRIC_COLUMNS[0][0]
+    summaries = []
+    for (shape, size), group in groups.items():
+        recipes = list(dict.fromkeys(r for run in group for r in run["recipes"]))
+        table: dict[str, dict[str, Any]] = {}
+        for recipe in recipes:
+            per_seed = [run for run in group if recipe in run["recipes"]]
+            row: dict[str, Any] = {}
+            for key, label in METRIC_COLUMNS:
+                row[label] = [float(run["recipes"][recipe]["metrics"].get(key, float("nan"))) for run in per_seed]
+            row["train s"] = [float(run["recipes"][recipe]["train_seconds"]) for run in per_seed]
+            ratios = []
+            for run in per_seed:
+                pop = run["recipes"].get("aws-popularity-count", {}).get("metrics", {}).get(ndcg)
+                mine = run["recipes"][recipe]["metrics"].get(ndcg)
+                ratios.append(float(mine) / float(pop) if pop and mine is not None else float("nan"))
+            row["ndcg vs pop"] = ratios
+            table[recipe] = row
+        summaries.append(
+            {
+                "shape": shape,
+                "size": size,
+                "seeds": [run["seed"] for run in group],
+                "events": statistics.fmean(run["events"] for run in group),
+                "users": statistics.fmean(run["users"] for run in group),
+                "items": statistics.fmean(run["items"] for run in group),
+                "recipes": table,
+            }
+        )
+    return summaries
+
+
+def render_quality(summaries: list[dict[str, Any]]) -> str:
+    columns = [label for _, label in METRIC_COLUMNS] + ["train s", "ndcg vs pop"]
+    widths = {label: 15 for label in columns}
+    lines: list[str] = []
+    for summary in summaries:
+        lines.append(
+            f"\n== {summary['shape']}: {summary['size']:,} events requested; mean over seeds "
+            f"{','.join(map(str, summary['seeds']))}: {summary['events']:,.0f} interactions, "
+            f"{summary['users']:,.0f} users, {summary['items']:,.0f} items; mean±std over seeds =="
+        )
+        header = f"{'recipe':30} " + " ".join(f"{label:>{widths[label]}}" for label in columns)
+        lines += [header, "-" * len(header)]
+        for recipe, row in summary["recipes"].items():
+            cells = []
+            for label in columns:
+                digits = 2 if label in ("train s", "ndcg vs pop") else 4
+                text = _spread(row[label], digits) + ("x" if label == "ndcg vs pop" else "")
+                cells.append(f"{text:>{widths[label]}}")
+            lines.append(f"{recipe:30} " + " ".join(cells))
+    return "\n".join(lines)
+
+
+def _ints(text: str) -> list[int]:
+    return [int(part) for part in text.split(",") if part]
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m personalize_dev.bench_engine", description=__doc__)
-    parser.add_argument("--sizes", default="100000,1000000", help="comma-separated interaction counts")
+    parser = argparse.ArgumentParser(
+        prog="python -m personalize_dev.bench_engine",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--shapes", default=",".join(SHAPES), help="comma-separated data shapes for the quality table")
+    parser.add_argument("--seeds", default="1,2,3", help="comma-separated seeds (data and split) for the quality table")
+    parser.add_argument("--sizes", default="100000", help="comma-separated interaction counts for the quality table")
     parser.add_argument("--recipes", default=",".join(RECIPES))
-    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--in-process", action="store_true", help="only the in-process quality table, no HTTP run")
+    parser.add_argument("--http-sizes", default="1000000", help="interaction counts for the HTTP run ('' for none)")
+    parser.add_argument("--http-shape", default="lms", choices=list(SHAPES), help="data shape of the HTTP run")
+    parser.add_argument("--http-seed", type=int, default=7)
     parser.add_argument("--latency-requests", type=int, default=500)
     parser.add_argument("--json", type=Path, default=None, help="also write the raw results here")
     args = parser.parse_args(argv)
-    results = []
-    for size in (int(s) for s in args.sizes.split(",") if s):
-        print(f"benchmarking {size:,} interactions ...", file=sys.stderr, flush=True)
-        with tempfile.TemporaryDirectory(prefix="personalize-bench-") as tmp:
-            results.append(
-                run_size(size, args.seed, args.recipes.split(","), args.latency_requests, Path(tmp))
-            )
-    print(render(results))
+    recipes = [r for r in args.recipes.split(",") if r]
+    shapes = [s for s in args.shapes.split(",") if s]
+    unknown = [s for s in shapes if s not in SHAPES]
+    if unknown:
+        parser.error(f"unknown shapes {unknown}; known: {', '.join(SHAPES)}")
+
+    runs = []
+    for shape in shapes:
+        for size in _ints(args.sizes):
+            for seed in _ints(args.seeds):
+                runs.append(quality_run(shape, size, seed, recipes))
+    summaries = summarise(runs)
+    if summaries:
+        print(render_quality(summaries), flush=True)
+
+    http: list[dict[str, Any]] = []
+    if not args.in_process:
+        for size in _ints(args.http_sizes):
+            print(f"benchmarking {size:,} {args.http_shape} interactions over HTTP ...", file=sys.stderr, flush=True)
+            with tempfile.TemporaryDirectory(prefix="personalize-bench-") as tmp:
+                http.append(
+                    run_size(size, args.http_seed, recipes, args.latency_requests, Path(tmp), args.http_shape)
+                )
+        if http:
+            print(render(http))
     if args.json:
-        args.json.write_text(json.dumps(results, indent=2))
+        args.json.write_text(json.dumps({"quality": {"runs": runs, "summary": summaries}, "http": http}, indent=2))
     return 0
 
 
