@@ -100,8 +100,11 @@ bench: $(STAMP) sample-db
 bench-data: $(STAMP)
 	$(BIN)/python -m personalize_dev.bench_data
 
+# Engine quality per data shape (in process, 3 seeds, 100k) and throughput over HTTP (1M); BENCH_ENGINE_ARGS=--in-process
+# for the quality table alone (see python -m personalize_dev.bench_engine --help).
+BENCH_ENGINE_ARGS ?=
 bench-engine: $(STAMP)
-	$(BIN)/python -m personalize_dev.bench_engine
+	$(BIN)/python -m personalize_dev.bench_engine $(BENCH_ENGINE_ARGS)
 
 # The fault-injection tests (tests/reliability, also part of make test), then the table of what they measured
 # (var/reports/reliability.json): faults injected, runs, runs ended as expected, duplicates, rows lost.

@@ -1,19 +1,22 @@
 """Benchmark the engine: offline quality per data shape, and throughput end to end over HTTP.
 
-`python -m personalize_dev.bench_engine [--shapes movies,ecommerce,lms] [--seeds 1,2,3] [--sizes 100000]
-[--http-sizes 1000000] [--in-process] [--json out.json]` (`make bench-engine`).
+`python -m personalize_dev.bench_engine [--in-process | --http] [--shapes movies,ecommerce,lms] [--seeds 1,2,3]
+[--sizes N,...] [--json out.json]` (`make bench-engine`, arguments in BENCH_ENGINE_ARGS). Without --in-process or
+--http it runs both parts.
 
-Quality: for each shape (`personalize_dev.shapes`), size and seed, every recipe is trained and scored in process
-with `personalize_local.metrics.evaluate` (the split solution versions report), and a table per shape and size
-gives mean +- std over seeds of NDCG@10, precision@10, MRR@25, coverage, training seconds (a fit on all the
-data, as a solution version does) and NDCG@10 relative to aws-popularity-count (the mean of the per-seed
-ratios, with their std).
+Quality (--in-process: only this, in a few minutes): for each shape (`personalize_dev.shapes`), size (default
+100000) and seed, every recipe is trained and scored in process with `personalize_local.metrics.evaluate` (the
+split solution versions report), and a table per shape and size gives mean±std over seeds of NDCG@10,
+precision@10, MRR@25, coverage, training seconds (a fit on all the data, as a solution version does) and NDCG@10
+relative to aws-popularity-count (the mean of the per-seed ratios, with their std).
 
-Throughput (skipped with --in-process or --http-sizes ''): for each of --http-sizes it starts moto S3 and the
-engine (as `make local-aws` does), imports the --http-shape data through dataset import jobs, trains every
+Throughput (--http: only this): for each size (default 1000000) it starts moto S3 and the engine (as
+`make local-aws` does), imports the --http-shape data (default lms) through dataset import jobs, trains every
 recipe through solution versions, and reports their metrics, batch inference throughput, GetRecommendations
 latency over HTTP and peak RSS (resource.getrusage: this process, which generates the data, and the largest
 child, the engine or S3 server).
+
+--json writes {"quality": {"runs": [...], "summary": [...]}, "http": [...]}.
 """
 
 from __future__ import annotations
@@ -50,6 +53,8 @@ RECIPES = [
     "aws-similar-items",
     "aws-trending-now",
 ]
+QUALITY_SIZE = 100_000
+HTTP_SIZE = 1_000_000
 METRIC_COLUMNS = [
     ("normalized_discounted_cumulative_gain_at_10", "ndcg@10"),
     ("precision_at_10", "p@10"),
@@ -374,12 +379,15 @@ def main(argv: list[str] | None = None) -> int:
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--in-process", action="store_true", help="only the in-process quality table")
+    mode.add_argument("--http", action="store_true", help="only the HTTP throughput run")
     parser.add_argument("--shapes", default=",".join(SHAPES), help="comma-separated data shapes for the quality table")
     parser.add_argument("--seeds", default="1,2,3", help="comma-separated seeds (data and split) for the quality table")
-    parser.add_argument("--sizes", default="100000", help="comma-separated interaction counts for the quality table")
+    parser.add_argument(
+        "--sizes", default=None, help="comma-separated interaction counts (default: quality 100000, HTTP 1000000)"
+    )
     parser.add_argument("--recipes", default=",".join(RECIPES))
-    parser.add_argument("--in-process", action="store_true", help="only the in-process quality table, no HTTP run")
-    parser.add_argument("--http-sizes", default="1000000", help="interaction counts for the HTTP run ('' for none)")
     parser.add_argument("--http-shape", default="lms", choices=list(SHAPES), help="data shape of the HTTP run")
     parser.add_argument("--http-seed", type=int, default=7)
     parser.add_argument("--latency-requests", type=int, default=500)
@@ -391,25 +399,25 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         parser.error(f"unknown shapes {unknown}; known: {', '.join(SHAPES)}")
 
-    runs = []
-    for shape in shapes:
-        for size in _ints(args.sizes):
-            for seed in _ints(args.seeds):
-                runs.append(quality_run(shape, size, seed, recipes))
-    summaries = summarise(runs)
-    if summaries:
+    runs: list[dict[str, Any]] = []
+    summaries: list[dict[str, Any]] = []
+    if not args.http:
+        for shape in shapes:
+            for size in _ints(args.sizes or str(QUALITY_SIZE)):
+                for seed in _ints(args.seeds):
+                    runs.append(quality_run(shape, size, seed, recipes))
+        summaries = summarise(runs)
         print(render_quality(summaries), flush=True)
 
     http: list[dict[str, Any]] = []
     if not args.in_process:
-        for size in _ints(args.http_sizes):
+        for size in _ints(args.sizes or str(HTTP_SIZE)):
             print(f"benchmarking {size:,} {args.http_shape} interactions over HTTP ...", file=sys.stderr, flush=True)
             with tempfile.TemporaryDirectory(prefix="personalize-bench-") as tmp:
                 http.append(
                     run_size(size, args.http_seed, recipes, args.latency_requests, Path(tmp), args.http_shape)
                 )
-        if http:
-            print(render(http))
+        print(render(http))
     if args.json:
         args.json.write_text(json.dumps({"quality": {"runs": runs, "summary": summaries}, "http": http}, indent=2))
     return 0
