@@ -19,7 +19,7 @@ class RandomModel(Model):
     def _fit(self, data: TrainingData, rows: np.ndarray, cols: np.ndarray, ts: np.ndarray) -> None:
         self.rng = np.random.default_rng(self.seed)
 
-    def score_histories(self, histories: sp.csr_matrix) -> np.ndarray:
+    def score_histories(self, histories: sp.csr_matrix, recent: list[np.ndarray] | None = None) -> np.ndarray:
         return self.rng.random((histories.shape[0], len(self.item_ids))).astype(np.float32)
 
 

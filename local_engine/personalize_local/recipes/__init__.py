@@ -4,16 +4,19 @@ algorithmHyperParameters understood (strings, as Personalize passes them; defaul
 
 * every recipe: min_user_history_length_percentile [0], max_user_history_length_percentile [1];
   recency_half_life_days [0 = off] weights events by age, unless recency_mask is "false".
-* aws-user-personalization, aws-personalized-ranking, aws-item-affinity, aws-item-attribute-affinity (ALS):
-  hidden_dimension [16], regularization [10], alpha [5], iterations [12], popularity_weight [1.0],
-  min_exposure_days [7], num_threads [2].
-* aws-user-personalization-v2 (EASE): max_items [3000], l2_regularization [50], popularity_weight [0.3].
+* aws-user-personalization, aws-personalized-ranking (ALS base), aws-user-personalization-v2 (EASE base): the
+  sequence-aware blend of sequence.py: bptt [32] recent items read, transition_window [3]; sequence_weight and
+  popularity_weight are chosen on a validation split unless given.
+* ALS (those two and aws-item-affinity, aws-item-attribute-affinity): hidden_dimension [32], regularization [3],
+  alpha [5], iterations [12], num_threads [2]; the segmentation recipes also take popularity_weight [1.0] and
+  min_exposure_days [7] for their user scores.
+* EASE: max_items [3000], l2_regularization [50].
 * aws-sims: popularity_discount_factor [0.5], min_cointeraction_count [1], max_history [100];
   aws-similar-items adds item_metadata_weight [0.3].
 * aws-trending-now: trend_window_hours [168].
 
-Campaign / batch itemExplorationConfig (explorationWeight, explorationItemAgeCutOff) applies to the two
-user-personalization recipes at serving time (predict.py).
+performHPO searches solutionConfig.hpoConfig's ranges (hpo.py). Campaign / batch itemExplorationConfig
+(explorationWeight, explorationItemAgeCutOff) applies to the two user-personalization recipes (predict.py).
 """
 
 from __future__ import annotations

@@ -93,9 +93,7 @@ class Model:
         if data.items is not None and len(data.items):
             meta = data.items.copy()
             meta["ITEM_ID"] = meta["ITEM_ID"].astype(str)
-            self.items_meta = (
-                meta.drop_duplicates("ITEM_ID", keep="last").set_index("ITEM_ID").reindex(self.item_ids)
-            )
+            self.items_meta = meta.drop_duplicates("ITEM_ID", keep="last").set_index("ITEM_ID").reindex(self.item_ids)
         self._fit(data, rows, cols, ts)
         return self
 
@@ -147,7 +145,7 @@ class Model:
         """Scores for known users (row indexes into user_ids)."""
         return self.score_histories(self.history[rows])
 
-    def score_histories(self, histories: sp.csr_matrix) -> np.ndarray:
+    def score_histories(self, histories: sp.csr_matrix, recent: list[np.ndarray] | None = None) -> np.ndarray:
         """Scores for arbitrary interaction histories (new or held-out users) without retraining."""
         raise NotImplementedError
 

@@ -16,7 +16,7 @@ class PopularityCount(Model):
     def _fit(self, data: TrainingData, rows: np.ndarray, cols: np.ndarray, ts: np.ndarray) -> None:
         self.scores = self.popularity / max(float(self.popularity.max(initial=0.0)), 1.0)
 
-    def score_histories(self, histories: sp.csr_matrix) -> np.ndarray:
+    def score_histories(self, histories: sp.csr_matrix, recent: list[np.ndarray] | None = None) -> np.ndarray:
         return np.broadcast_to(self.scores, (histories.shape[0], len(self.item_ids))).astype(np.float32)
 
 
@@ -45,5 +45,5 @@ class TrendingNow(Model):
         self.scores = (score / max(float(score.max(initial=0.0)), 1e-9)).astype(np.float32)
         self.window_seconds = window
 
-    def score_histories(self, histories: sp.csr_matrix) -> np.ndarray:
+    def score_histories(self, histories: sp.csr_matrix, recent: list[np.ndarray] | None = None) -> np.ndarray:
         return np.broadcast_to(self.scores, (histories.shape[0], len(self.item_ids))).astype(np.float32)

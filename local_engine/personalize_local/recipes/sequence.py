@@ -1,0 +1,318 @@
+"""User-personalization as a next-item distribution: a collaborative base model blended with next-item
+transitions over the user's most recent items and with recent popularity.
+
+    score(u, j) = w_base * softmax((base(u) / sd + beta * prior) / tau)_j + w_seq * seq(u)_j + w_pop * pop_j
+
+`base` is the recipe's collaborative model (ALS for aws-user-personalization, EASE for -v2), `prior` an item
+popularity prior (log of the interaction count, or of interactions per day since the item appeared, which suits a
+growing catalogue), `sd` the spread of the user's base scores; `seq(u)` averages
+P(next = j | r) over the user's `bptt` most recent items r, the most recent weighing most (decay `gamma` per
+step back); `pop` is the share of (recency-weighted) interactions. Each part is a distribution over the
+catalogue, so the blend is one too: scores lie in [0, 1], sum to 1 over all items and fall down the list, as
+Personalize documents for this recipe. Users with no history get `pop` alone.
+
+The order of a user's recent items carries much of the signal on real activity data (series watched in order,
+sessions inside one genre); how much, differs by data set. So the blend weights, prior, tau and gamma are chosen when
+the model trains: the newest 10% of the interactions of up to `VALIDATION_USERS` training users are held out of
+the base model and the transitions, and the combination that ranks those held-out items best (NDCG@10, as the
+solution metrics) is kept. A weight given as a
+hyperparameter (sequence_weight, popularity_weight) is used as given instead.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, replace
+
+import numpy as np
+import scipy.sparse as sp
+
+from .base import Model, TrainingData, hp_float, hp_int
+
+VALIDATION_USERS = 1000
+VALIDATION_CELLS = 8_000_000  # validation users x items scored per combination: bounds the search's cost
+TAUS = (0.15, 0.3, 0.6)
+GAMMAS = (0.6, 0.9)
+SEQUENCE_WEIGHTS = (0.0, 0.2, 0.4, 0.6, 0.8)
+POPULARITY_WEIGHTS = (0.0, 0.1, 0.3)
+# Prior weights are in units of the user's base-score spread: ALS and EASE rank within a taste but under-weight how
+# much more often popular items are consumed, by a margin that differs by data set.
+PRIORS = (("none", 0.0), *((name, w) for name in ("count", "rate") for w in (1.0, 3.0, 10.0)))
+DEFAULT_BLEND = (0.3, 0.8, 0.4, 0.1, "count", 1.0)  # the Blend fields used when there is nothing to validate on
+
+
+@dataclass(frozen=True)
+class Blend:
+    tau: float
+    gamma: float
+    sequence_weight: float
+    popularity_weight: float
+    prior: str = "none"
+    prior_weight: float = 0.0
+
+    @property
+    def base_weight(self) -> float:
+        return max(0.0, 1.0 - self.sequence_weight - self.popularity_weight)
+
+
+def softmax_rows(
+    raw: np.ndarray,
+    tau: float,
+    support: np.ndarray | None = None,
+    prior: np.ndarray | None = None,
+    prior_weight: float = 0.0,
+) -> np.ndarray:
+    """Row-wise softmax of raw / sd + prior_weight * prior at temperature tau, sd being each row's spread (so
+    tau means the same for any base model); items outside `support` get no share."""
+    scored = raw if support is None else raw[:, support]
+    spread = scored.std(axis=1, keepdims=True)
+    logits = raw / np.where(spread > 0, spread, 1.0)
+    if prior is not None and prior_weight:
+        logits += prior_weight * prior[None, :]
+    if support is not None:
+        logits[:, ~support] = -np.inf
+    logits -= logits.max(axis=1, keepdims=True)
+    out = np.exp(logits / tau, dtype=np.float32)
+    out /= out.sum(axis=1, keepdims=True)
+    return out
+
+
+class SequenceBlend(Model):
+    """Mixin for recipes whose scores are a next-item distribution; subclasses supply the base model."""
+
+    scores_are_probabilities = True
+    base_mask: np.ndarray | None = None  # items the base model scores (None: all)
+
+    # Subclass hooks --------------------------------------------------------------------------------------
+    def _fit_base(self, data: TrainingData, matrix: sp.csr_matrix) -> None:
+        raise NotImplementedError
+
+    def base_scores(self, histories: sp.csr_matrix, rows: np.ndarray | None) -> np.ndarray:
+        """Raw base-model scores; `rows` are known users' rows when the histories are theirs."""
+        raise NotImplementedError
+
+    # Training ------------------------------------------------------------------------------------------
+    def _fit(self, data: TrainingData, rows: np.ndarray, cols: np.ndarray, ts: np.ndarray) -> None:
+        self.bptt = max(1, hp_int(self.hyper, "bptt", 32))
+        window = max(1, hp_int(self.hyper, "transition_window", 3))
+        order = np.lexsort((ts, rows))
+        rows, cols, ts = rows[order], cols[order], ts[order]
+        starts = np.searchsorted(rows, np.arange(len(self.user_ids) + 1))
+        held_users = self._validation_users(np.diff(starts))
+        # Each validation user's newest 10% of interactions (at least one) are held out, as metrics.py holds out
+        # the test users' newest 10%: the blend is chosen for the quantity the solution metrics report.
+        lengths = np.diff(starts)
+        n_truth = np.maximum(1, np.floor(lengths * 0.1)).astype(int)
+        held = np.zeros(len(rows), dtype=bool)
+        held_users_mask = np.zeros(len(self.user_ids), dtype=bool)
+        held_users_mask[held_users] = True
+        position = np.arange(len(rows)) - starts[rows]
+        held[held_users_mask[rows] & (position >= (lengths - n_truth)[rows])] = True
+        keep = ~held
+        shape = self.history.shape
+        train = self.weighted_matrix(rows[keep], cols[keep], ts[keep], shape)
+        self._fit_base(data, train)
+        self.priors = self._priors(train)
+        self.transitions = self._transition_matrix(rows[keep], cols[keep], window, shape[1])
+        counts = np.asarray(train.sum(axis=0)).ravel()
+        self.pop = (counts / max(float(counts.sum()), 1e-9)).astype(np.float32)
+        self.blend = self._choose_blend(train, rows[keep], cols[keep], held_users, rows[held], cols[held])
+        self.recent_ptr, self.recent_items = self._recent(rows, cols, starts)
+
+    def _priors(self, train: sp.csr_matrix) -> dict[str, np.ndarray]:
+        """Popularity priors in [0, 1]: log interaction count, and log interactions per day of exposure."""
+        counts = np.asarray((train > 0).sum(axis=0)).ravel().astype(np.float64)
+        exposure_days = np.maximum(self.item_age_days, hp_float(self.hyper, "min_exposure_days", 7.0))
+        out = {"none": np.zeros(len(counts), dtype=np.float32)}
+        for name, values in (("count", np.log1p(counts)), ("rate", np.log1p(counts / exposure_days))):
+            out[name] = (values / max(float(values.max(initial=0.0)), 1e-12)).astype(np.float32)
+        return out
+
+    def _validation_users(self, lengths: np.ndarray) -> np.ndarray:
+        eligible = np.flatnonzero(lengths >= 3)
+        budget = min(VALIDATION_USERS, VALIDATION_CELLS // max(1, len(self.item_ids)))
+        if len(eligible) < 20 or budget < 20:
+            return np.zeros(0, dtype=int)
+        rng = np.random.default_rng(self.seed)
+        return np.sort(rng.choice(eligible, size=min(budget, len(eligible)), replace=False))
+
+    @staticmethod
+    def _transition_matrix(rows: np.ndarray, cols: np.ndarray, window: int, n_items: int) -> sp.csr_matrix:
+        """P(next item = j | item i): item i followed by j within `window` steps of one user, 1/step each."""
+        src, dst, weight = [], [], []
+        for step in range(1, window + 1):
+            same = (rows[:-step] == rows[step:]) & (cols[:-step] != cols[step:])
+            src.append(cols[:-step][same])
+            dst.append(cols[step:][same])
+            weight.append(np.full(int(same.sum()), 1.0 / step, dtype=np.float32))
+        matrix = sp.csr_matrix(
+            (np.concatenate(weight), (np.concatenate(src), np.concatenate(dst))), shape=(n_items, n_items)
+        )
+        matrix.sum_duplicates()
+        totals = np.asarray(matrix.sum(axis=1)).ravel()
+        return sp.csr_matrix(sp.diags(1.0 / np.where(totals > 0, totals, 1.0)) @ matrix, dtype=np.float32)
+
+    def _recent(self, rows: np.ndarray, cols: np.ndarray, starts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Each user's `bptt` newest items, oldest first, as a CSR-like (ptr, items) pair."""
+        lengths = np.minimum(np.diff(starts), self.bptt)
+        ptr = np.concatenate([[0], np.cumsum(lengths)])
+        position = np.arange(len(rows)) - starts[rows]
+        keep = position >= (np.diff(starts) - self.bptt)[rows]
+        return ptr, cols[keep].astype(np.int32)
+
+    def _choose_blend(
+        self,
+        train: sp.csr_matrix,
+        rows: np.ndarray,
+        cols: np.ndarray,
+        held_users: np.ndarray,
+        truth_users: np.ndarray,
+        truth_items: np.ndarray,
+    ) -> Blend:
+        fixed_seq = self.hyper.get("sequence_weight")
+        fixed_pop = self.hyper.get("popularity_weight")
+        seq_grid = (hp_float(self.hyper, "sequence_weight", 0.0),) if fixed_seq is not None else SEQUENCE_WEIGHTS
+        pop_grid = (hp_float(self.hyper, "popularity_weight", 0.0),) if fixed_pop is not None else POPULARITY_WEIGHTS
+        default = Blend(*DEFAULT_BLEND)  # type: ignore[arg-type]
+        if len(held_users) == 0:
+            return Blend(
+                default.tau,
+                default.gamma,
+                seq_grid[0] if fixed_seq is not None else default.sequence_weight,
+                pop_grid[0] if fixed_pop is not None else default.popularity_weight,
+                default.prior,
+                default.prior_weight,
+            )
+        histories = train[held_users]
+        starts = np.searchsorted(rows, held_users)
+        ends = np.searchsorted(rows, held_users, side="right")
+        recent = [cols[max(s, e - self.bptt) : e] for s, e in zip(starts, ends, strict=True)]
+        raw = self.base_scores(histories, held_users)
+        gain = _HeldOut(histories.tocoo(), np.searchsorted(held_users, truth_users), truth_items)
+        bases: dict[tuple[float, str, float], np.ndarray] = {}
+        sequences: dict[float, np.ndarray] = {}
+
+        def score(blend: Blend) -> float:
+            key = (blend.tau, blend.prior, blend.prior_weight)
+            if key not in bases:
+                bases[key] = softmax_rows(raw, blend.tau, self.base_mask, self.priors[blend.prior], blend.prior_weight)
+            if blend.gamma not in sequences:
+                sequences[blend.gamma] = self._sequence_part(recent, blend.gamma)[0]
+            return gain(bases[key], sequences[blend.gamma], self.pop, blend)
+
+        def best(candidates: list[Blend], incumbent: tuple[float, Blend] | None = None) -> tuple[float, Blend]:
+            scored = [(score(b), b) for b in candidates]
+            if incumbent is not None:
+                scored.insert(0, incumbent)
+            return max(scored, key=lambda pair: pair[0])  # the first of equals: the incumbent stays
+
+        def weights(b: Blend) -> list[Blend]:
+            return [
+                replace(b, sequence_weight=w_seq, popularity_weight=w_pop)
+                for w_seq, w_pop in itertools.product(seq_grid, pop_grid)
+                if w_seq + w_pop <= 0.95
+            ]
+
+        # Coordinate search: the weights, then temperature and decay, then the prior, then the weights again.
+        found = best(weights(default))
+        found = best([replace(found[1], tau=t, gamma=g) for t, g in itertools.product(TAUS, GAMMAS)], found)
+        found = best([replace(found[1], prior=name, prior_weight=w) for name, w in PRIORS], found)
+        found = best(weights(found[1]), found)
+        self.validation_gain = round(found[0], 4)
+        return found[1]
+
+    # Scoring -------------------------------------------------------------------------------------------
+    def _sequence_part(self, recent: list[np.ndarray], gamma: float) -> tuple[np.ndarray, np.ndarray]:
+        n_items = len(self.item_ids)
+        lengths = np.array([len(r) for r in recent], dtype=int)
+        row_index = np.repeat(np.arange(len(recent)), lengths)
+        items = np.concatenate(recent) if len(recent) else np.zeros(0, dtype=int)
+        steps_back = np.concatenate([np.arange(n)[::-1] for n in lengths]) if len(recent) else np.zeros(0)
+        query = sp.csr_matrix(
+            (np.power(gamma, steps_back).astype(np.float32), (row_index, items)), shape=(len(recent), n_items)
+        )
+        seq = np.asarray((query @ self.transitions).todense(), dtype=np.float32)
+        totals = seq.sum(axis=1, keepdims=True)
+        seq /= np.where(totals > 0, totals, 1.0)
+        return seq, totals.ravel() > 0
+
+    def _mix(self, base: np.ndarray, seq: np.ndarray, has_seq: np.ndarray, blend: Blend) -> np.ndarray:
+        w_base, w_seq, w_pop = blend.base_weight, blend.sequence_weight, blend.popularity_weight
+        out = w_base * base + w_pop * self.pop
+        out[has_seq] += w_seq * seq[has_seq]
+        out[~has_seq] /= max(w_base + w_pop, 1e-9)  # no transitions known: the other parts share its weight
+        return out
+
+    def _blend_for(self, raw: np.ndarray, recent: list[np.ndarray], empty: np.ndarray) -> np.ndarray:
+        seq, has_seq = self._sequence_part(recent, self.blend.gamma)
+        blend = self.blend
+        base = softmax_rows(raw, blend.tau, self.base_mask, self.priors[blend.prior], blend.prior_weight)
+        scores = self._mix(base, seq, has_seq, blend)
+        if empty.any():  # nothing known about the user: popularity alone
+            scores[empty] = self.pop
+        return scores
+
+    def recent_of(self, rows: np.ndarray) -> list[np.ndarray]:
+        return [self.recent_items[self.recent_ptr[r] : self.recent_ptr[r + 1]] for r in rows]
+
+    def score_users(self, rows: np.ndarray) -> np.ndarray:
+        histories = self.history[rows]
+        return self._blend_for(self.base_scores(histories, rows), self.recent_of(rows), np.zeros(len(rows), bool))
+
+    def score_histories(self, histories: sp.csr_matrix, recent: list[np.ndarray] | None = None) -> np.ndarray:
+        histories = histories.tocsr()
+        if recent is None:  # order unknown: every item of the history counts as recent
+            recent = [
+                histories.indices[histories.indptr[i] : histories.indptr[i + 1]] for i in range(histories.shape[0])
+            ]
+        empty = np.diff(histories.indptr) == 0
+        return self._blend_for(self.base_scores(histories, None), recent, empty)
+
+    def describe_hyperparameters(self) -> dict[str, str]:
+        chosen = {
+            "bptt": str(self.bptt),
+            "sequence_weight": str(self.blend.sequence_weight),
+            "popularity_weight": str(self.blend.popularity_weight),
+            "popularity_prior": f"{self.blend.prior}:{self.blend.prior_weight}",
+        }
+        return {**chosen, **self.hyper}
+
+
+class _HeldOut:
+    """Mean NDCG@10 of the validation users' held-out items, recommending among the items each had not seen
+    (as metrics.py scores test users), for a blend of precomputed parts; buffers are reused across the search."""
+
+    def __init__(self, seen: sp.coo_matrix, truth_rows: np.ndarray, truth_items: np.ndarray) -> None:
+        self.seen = seen
+        self.n_rows = seen.shape[0]
+        self.n_items = seen.shape[1]
+        self.truth_codes = np.unique(truth_rows.astype(np.int64) * self.n_items + truth_items)
+        per_row = np.bincount((self.truth_codes // self.n_items).astype(int), minlength=self.n_rows)
+        self.ideal = np.array([_DISCOUNT[: min(k, 10)].sum() for k in per_row])
+        self.buffer: np.ndarray | None = None
+        self.scratch: np.ndarray | None = None
+
+    def __call__(self, base: np.ndarray, seq: np.ndarray, pop: np.ndarray, blend: Blend) -> float:
+        if self.buffer is None or self.scratch is None:
+            self.buffer, self.scratch = np.empty_like(base), np.empty_like(base)
+        buf, tmp = self.buffer, self.scratch
+        # Rows without transitions are all zero in `seq`; a per-row scale does not change ranks, so the
+        # serving-time renormalisation of those rows is not needed here.
+        np.multiply(base, np.float32(blend.base_weight), out=buf)
+        if blend.sequence_weight:
+            np.multiply(seq, np.float32(blend.sequence_weight), out=tmp)
+            buf += tmp
+        if blend.popularity_weight:
+            buf += (np.float32(blend.popularity_weight) * pop)[None, :]
+        buf[self.seen.row, self.seen.col] = -np.inf
+        k = min(10, self.n_items)
+        top = np.argpartition(-buf, k - 1, axis=1)[:, :k]
+        order = np.argsort(-np.take_along_axis(buf, top, axis=1), axis=1, kind="stable")
+        top = np.take_along_axis(top, order, axis=1)
+        codes = np.arange(self.n_rows, dtype=np.int64)[:, None] * self.n_items + top
+        relevant = np.isin(codes, self.truth_codes)
+        dcg = (relevant * _DISCOUNT[:k]).sum(axis=1)
+        return float(np.divide(dcg, self.ideal, out=np.zeros_like(dcg), where=self.ideal > 0).mean())
+
+
+_DISCOUNT = 1.0 / np.log2(np.arange(2, 12))
