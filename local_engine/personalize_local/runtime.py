@@ -12,7 +12,7 @@ from .backend import Backend
 from .errors import InvalidInput, NotFound
 from .events import EventIngest
 from .filters import CompiledFilter
-from .predict import Exploration
+from .predict import PROMOTING_RECIPES, Exploration, Promotion
 from .recipes import RECIPES
 from .status import ACTIVE
 
@@ -25,6 +25,8 @@ class Target:
     record: Record  # the solution version or recommender: data group and training time for PutEvents
     recipe_type: str
     exploration: dict[str, str] | None
+    recipe: str  # recipe (or domain use case) name
+    domain: bool  # a domain recommender: Personalize shows no scores for these
 
 
 class Runtime:
@@ -60,6 +62,8 @@ class Runtime:
                 recommender,
                 RECIPES[recommender["recipeArn"]].recipe_type,
                 config.get("itemExplorationConfig"),
+                RECIPES[recommender["recipeArn"]].name,
+                True,
             )
         arn = params.get("campaignArn")
         if not arn:
@@ -76,10 +80,14 @@ class Runtime:
             version,
             RECIPES[version["recipeArn"]].recipe_type,
             config.get("itemExplorationConfig"),
+            RECIPES[version["recipeArn"]].name,
+            False,
         )
 
     def _filter(self, params: Record) -> CompiledFilter | None:
-        arn = params.get("filterArn")
+        return self._compiled(params.get("filterArn"))
+
+    def _compiled(self, arn: str | None) -> CompiledFilter | None:
         if not arn:
             return None
         with self._lock:
@@ -95,6 +103,23 @@ class Runtime:
                 self._filters[arn] = cached
         return cached
 
+    def _promotion(self, params: Record, target: Target) -> Promotion | None:
+        promotions = params.get("promotions") or []
+        if not promotions:
+            return None
+        if not (target.domain or target.recipe in PROMOTING_RECIPES):
+            raise InvalidInput(f"Promotions are not supported for recipe {target.recipe}")
+        spec = promotions[0]  # the service model allows one promotion per request
+        for key in ("name", "percentPromotedItems", "filterArn"):
+            if spec.get(key) in (None, ""):
+                raise InvalidInput(f"promotions[0].{key} is required")
+        return Promotion(
+            str(spec["name"]),
+            int(spec["percentPromotedItems"]),
+            self._compiled(spec["filterArn"]),
+            dict(spec.get("filterValues") or {}),
+        )
+
     def get_recommendations(self, params: Record) -> Record:
         target = self._target(params)
         recipe_type = target.recipe_type
@@ -104,23 +129,30 @@ class Runtime:
             raise InvalidInput("numResults must be between 1 and 500")
         flt = self._filter(params)
         values = params.get("filterValues") or {}
+        promotion = self._promotion(params, target)
         if recipe_type == "RELATED_ITEMS":
             if not params.get("itemId"):
                 raise InvalidInput("This campaign or recommender serves related items: itemId required")
-            items, scores = predictor.recommend_items([params["itemId"]], n, flt, values, params.get("userId"))[0]
+            ranked = predictor.recommend_items([params["itemId"]], n, flt, values, params.get("userId"), promotion)[0]
         elif recipe_type == "USER_PERSONALIZATION":
             if not params.get("userId"):
                 raise InvalidInput("This campaign or recommender recommends for users: userId required")
             exploration = Exploration.from_config(target.exploration)
             user = params["userId"]
             recent = {user: self.events.recent_items(target.record, user)}
-            items, scores = predictor.recommend_users([user], n, flt, values, exploration, recent)[0]
+            ranked = predictor.recommend_users([user], n, flt, values, exploration, recent, promotion)[0]
         else:
             raise InvalidInput(f"GetRecommendations is not available for recipe type {recipe_type}")
-        return {
-            "itemList": [{"itemId": i, "score": s} for i, s in zip(items, scores, strict=True)],
-            "recommendationId": f"RID-{uuid.uuid4()}",
-        }
+        show_scores = predictor.reports_scores and not target.domain
+        item_list = []
+        for item, score in zip(ranked.items, ranked.scores, strict=True):
+            entry: Record = {"itemId": item}
+            if show_scores:
+                entry["score"] = score
+            if item in ranked.promoted and promotion is not None:
+                entry["promotionName"] = promotion.name
+            item_list.append(entry)
+        return {"itemList": item_list, "recommendationId": f"RID-{uuid.uuid4()}"}
 
     def get_personalized_ranking(self, params: Record) -> Record:
         target = self._target(params)
@@ -134,6 +166,6 @@ class Runtime:
             params.get("filterValues") or {},
         )
         return {
-            "personalizedRanking": [{"itemId": i, **({"score": s} if s is not None else {})} for i, s in ranked],
+            "personalizedRanking": [{"itemId": i, "score": s} for i, s in ranked],
             "recommendationId": f"RID-{uuid.uuid4()}",
         }

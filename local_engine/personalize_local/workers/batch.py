@@ -84,10 +84,10 @@ def run_batch_inference(backend: Backend, job: Record, context: JobContext) -> R
                 chunk = user_lines[start : start + CHUNK]
                 users = [str(lines[i][0]["userId"]) for i in chunk]
                 recs = predictor.recommend_users(users, n, flt, filter_values, exploration)
-                for i, (items, scores) in zip(chunk, recs, strict=True):
+                for i, ranked in zip(chunk, recs, strict=True):
                     results[i] = {
                         "input": lines[i][0],
-                        "output": {"recommendedItems": items, "scores": scores},
+                        "output": _output(predictor, ranked.items, ranked.scores),
                         "error": None,
                     }
         _write(backend, job, key, [r for r in results if r is not None])
@@ -114,14 +114,19 @@ def _single(predictor: Predictor, value: Record, recipe_type: str, n: int, flt: 
     filter_values = {str(k): str(v) for k, v in (value.get("filterValues") or {}).items()}
     try:
         if recipe_type == "RELATED_ITEMS":
-            items, scores = predictor.recommend_items([str(value["itemId"])], n, flt, filter_values)[0]
+            items, scores, _ = predictor.recommend_items([str(value["itemId"])], n, flt, filter_values)[0]
         else:
             ranked = predictor.rank(str(value["userId"]), [str(i) for i in value["itemList"]], flt, filter_values)
             items = [item for item, _ in ranked]
-            scores = [score for _, score in ranked]  # type: ignore[misc]
-        return {"input": value, "output": {"recommendedItems": items, "scores": scores}, "error": None}
+            scores = [score for _, score in ranked]
+        return {"input": value, "output": _output(predictor, items, scores), "error": None}
     except ServiceError as exc:
         return {"input": value, "output": None, "error": exc.message}
+
+
+def _output(predictor: Predictor, items: list[str], scores: list[float]) -> Record:
+    """Scores only for recipes Personalize scores (user-personalization, -v2, personalized-ranking)."""
+    return {"recommendedItems": items, "scores": scores} if predictor.reports_scores else {"recommendedItems": items}
 
 
 def run_batch_segment(backend: Backend, job: Record, context: JobContext) -> Record:
