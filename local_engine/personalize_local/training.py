@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from .data import check_minimums, training_data
 from .errors import InvalidInput
 from .faults import training_fault
+from .hpo import Trial, tune
 from .metrics import evaluate
 from .recipes import RECIPES
 
@@ -37,6 +38,9 @@ def train(engine: Backend, model_arn: str, name: str, record: dict[str, Any], co
     hyper = {str(k): str(v) for k, v in (config.get("algorithmHyperParameters") or {}).items()}
     seed = engine.config.seed
     context.check()
+    trials: list[Trial] = []
+    if record.get("performHPO"):
+        hyper, trials = tune(recipe, hyper, data, seed, config.get("hpoConfig") or {}, context.check)
     metrics = evaluate(recipe, hyper, data, seed)
     context.check()
     model = recipe.model(hyper, seed).fit(data)
@@ -45,6 +49,7 @@ def train(engine: Backend, model_arn: str, name: str, record: dict[str, Any], co
     return {
         "metrics": metrics,
         "hyper": hyper,
+        "trials": len(trials),
         "_dataTime": data_time,
         "_trainedAt": snapshot,
         "hours": round((time.monotonic() - started) / 3600.0, 6),
