@@ -110,10 +110,10 @@ def section_data(raw: dict[str, Any], full: bool) -> list[Row]:
 
 def section_engine(raw: dict[str, Any]) -> list[Row]:
     out = REPORTS / "bench-engine.json"
-    _run(["personalize_dev.bench_engine", "--sizes", str(ENGINE_SIZE),
+    _run(["personalize_dev.bench_engine", "--http", "--sizes", str(ENGINE_SIZE),
           "--recipes", "aws-popularity-count,aws-user-personalization", "--json", str(out)],
          REPORTS / "bench-engine.log", timeout=3600)
-    result: dict[str, Any] = json.loads(out.read_text())[0]
+    result: dict[str, Any] = json.loads(out.read_text())["http"][0]
     raw["engine"] = result
     recipes = result["recipes"]
     up, pop = recipes["aws-user-personalization"], recipes["aws-popularity-count"]

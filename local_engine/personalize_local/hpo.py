@@ -101,7 +101,7 @@ def tune(
     train, _, _ = split_holdout(data.interactions, seed)  # never tune on the users the final metrics test
     validation = TrainingData(train, data.items, data.users)
     rng = np.random.default_rng(seed + 1)
-    candidates = [dict(hyper)] + [{**hyper, **sample(ranges, rng)} for _ in range(jobs - 1)]
+    candidates = [{**hyper, **sample(ranges, rng)} for _ in range(jobs)]  # one training job each
     trials: list[Trial] = []
     for candidate in candidates:
         check()

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from ..errors import LimitExceeded, NotFound
+from ..hpo import DEFAULT_RANGES
 from ..recipes import RECIPES
 from ..status import ACTIVE
 from .kinds import Params, Record, decode_token, encode_token
@@ -70,5 +73,22 @@ class CatalogOps(ResourceBase):
                 "roleArn": "",
                 "creationDateTime": recipe["creationDateTime"],
                 "lastUpdatedDateTime": recipe["lastUpdatedDateTime"],
+                # What performHPO searches when the solution's hpoConfig declares no ranges.
+                "defaultHyperParameterRanges": _wire_ranges(DEFAULT_RANGES.get(RECIPES[recipe["recipeArn"]].name, {})),
             }
         }
+
+
+def _wire_ranges(ranges: dict[str, list[dict[str, Any]]]) -> Record:
+    """DEFAULT_RANGES in DescribeAlgorithm's shape (DefaultHyperParameterRanges, with isTunable)."""
+    return {
+        "integerHyperParameterRanges": [
+            {**spec, "isTunable": True} for spec in ranges.get("integerHyperParameterRanges", [])
+        ],
+        "continuousHyperParameterRanges": [
+            {**spec, "isTunable": True} for spec in ranges.get("continuousHyperParameterRanges", [])
+        ],
+        "categoricalHyperParameterRanges": [
+            {**spec, "isTunable": True} for spec in ranges.get("categoricalHyperParameterRanges", [])
+        ],
+    }

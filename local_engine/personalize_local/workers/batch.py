@@ -7,6 +7,8 @@ an output line with an error message instead of failing the whole job, as Person
 from __future__ import annotations
 
 import json
+import os
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -20,6 +22,7 @@ from ..recipes import RECIPES
 from .context import JobContext
 
 CHUNK = 2000
+SCORING_THREADS = max(1, min(2, os.cpu_count() or 1))
 Record = dict[str, Any]
 
 
@@ -77,21 +80,50 @@ def run_batch_inference(backend: Backend, job: Record, context: JobContext) -> R
                 user_groups.setdefault(values_key, []).append(i)
             else:
                 results[i] = _single(predictor, value, recipe_type, n, flt)
-        for values_key, user_lines in user_groups.items():
-            filter_values = {str(k): str(v) for k, v in json.loads(values_key).items()}
-            for start in range(0, len(user_lines), CHUNK):
-                context.check()
-                chunk = user_lines[start : start + CHUNK]
-                users = [str(lines[i][0]["userId"]) for i in chunk]
-                recs = predictor.recommend_users(users, n, flt, filter_values, exploration)
-                for i, ranked in zip(chunk, recs, strict=True):
-                    results[i] = {
-                        "input": lines[i][0],
-                        "output": _output(predictor, ranked.items, ranked.scores),
-                        "error": None,
-                    }
+
+        # Chunks are scored on a few threads: the heavy steps are numpy / scipy calls that release the GIL.
+        with ThreadPoolExecutor(max_workers=SCORING_THREADS) as pool:
+            futures = [
+                pool.submit(
+                    _score_users,
+                    predictor,
+                    [lines[i][0] for i in user_lines[start : start + CHUNK]],
+                    n,
+                    flt,
+                    {str(k): str(v) for k, v in json.loads(values_key).items()},
+                    exploration,
+                    context,
+                )
+                for values_key, user_lines in user_groups.items()
+                for start in range(0, len(user_lines), CHUNK)
+            ]
+            chunks = [
+                user_lines[start : start + CHUNK]
+                for user_lines in user_groups.values()
+                for start in range(0, len(user_lines), CHUNK)
+            ]
+            for chunk, future in zip(chunks, futures, strict=True):
+                for i, record in zip(chunk, future.result(), strict=True):
+                    results[i] = record
         _write(backend, job, key, [r for r in results if r is not None])
     return {}
+
+
+def _score_users(
+    predictor: Predictor,
+    inputs: list[Record],
+    n: int,
+    flt: CompiledFilter | None,
+    filter_values: dict[str, str],
+    exploration: Exploration | None,
+    context: JobContext,
+) -> list[Record]:
+    context.check()
+    recs = predictor.recommend_users([str(v["userId"]) for v in inputs], n, flt, filter_values, exploration)
+    return [
+        {"input": value, "output": _output(predictor, ranked.items, ranked.scores), "error": None}
+        for value, ranked in zip(inputs, recs, strict=True)
+    ]
 
 
 def job_recipe(backend: Backend, job: Record) -> str:
