@@ -27,6 +27,20 @@ class TrainingData:
     users: pd.DataFrame | None = None
 
 
+def recency_query(recent: list[np.ndarray], decay: float, n_items: int) -> sp.csr_matrix:
+    """Rows of item weights from each user's items in time order: the newest weighs 1, each step back `decay`
+    times less (repeats add up)."""
+    lengths = np.array([len(r) for r in recent], dtype=int)
+    items = np.concatenate(recent).astype(int) if len(recent) else np.zeros(0, dtype=int)
+    steps_back = np.concatenate([np.arange(n)[::-1] for n in lengths]) if len(recent) else np.zeros(0)
+    query = sp.csr_matrix(
+        (np.power(decay, steps_back).astype(np.float32), (np.repeat(np.arange(len(recent)), lengths), items)),
+        shape=(len(recent), n_items),
+    )
+    query.sum_duplicates()
+    return query
+
+
 def hp_float(hyper: dict[str, str], key: str, default: float) -> float:
     try:
         return float(hyper.get(key, default))

@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from .base import Model, TrainingData, hp_float, hp_int
+from .base import Model, TrainingData, hp_float, hp_int, recency_query
 
 VALIDATION_USERS = 1000
 SPREAD_SAMPLE = 1024
@@ -259,13 +259,7 @@ class SequenceBlend(Model):
         n_items = len(self.item_ids)
         reach = max(1, min(self.bptt, int(np.ceil(np.log(0.01) / np.log(gamma))) if gamma < 1 else self.bptt))
         recent = [r[-reach:] for r in recent]  # older steps weigh under 1% of the newest one
-        lengths = np.array([len(r) for r in recent], dtype=int)
-        row_index = np.repeat(np.arange(len(recent)), lengths)
-        items = np.concatenate(recent) if len(recent) else np.zeros(0, dtype=int)
-        steps_back = np.concatenate([np.arange(n)[::-1] for n in lengths]) if len(recent) else np.zeros(0)
-        query = sp.csr_matrix(
-            (np.power(gamma, steps_back).astype(np.float32), (row_index, items)), shape=(len(recent), n_items)
-        )
+        query = recency_query(recent, gamma, n_items)
         seq = (query @ self.transitions).tocsr()
         totals = np.asarray(seq.sum(axis=1)).ravel()
         return sp.csr_matrix(sp.diags(1.0 / np.where(totals > 0, totals, 1.0)) @ seq, dtype=np.float32)

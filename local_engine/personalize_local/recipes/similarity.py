@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from .base import Model, TrainingData, hp_float, hp_int
+from .base import Model, TrainingData, hp_float, hp_int, recency_query
 
 # Weight of a history item per step back from the newest one when a user's order is known (evaluation, PutEvents):
 # SIMS answers "related to what you just saw".
@@ -86,21 +86,6 @@ class Sims(Model):
             scores += self.genre_weight() * genre / np.where(gtop > 0, gtop, 1.0)
         return scores
 
-    @staticmethod
-    def _recency_query(recent: list[np.ndarray], shape: tuple[int, int]) -> sp.csr_matrix:
-        lengths = np.array([len(r) for r in recent], dtype=int)
-        steps_back = np.concatenate([np.arange(n)[::-1] for n in lengths]) if len(recent) else np.zeros(0)
-        items = np.concatenate(recent) if len(recent) else np.zeros(0, dtype=int)
-        query = sp.csr_matrix(
-            (
-                np.power(RECENCY_DECAY, steps_back).astype(np.float32),
-                (np.repeat(np.arange(len(recent)), lengths), items),
-            ),
-            shape=shape,
-        )
-        query.sum_duplicates()
-        return query
-
     def score_related(self, item_rows: np.ndarray) -> np.ndarray:
         query = sp.csr_matrix(
             (np.ones(len(item_rows), dtype=np.float32), (np.arange(len(item_rows)), item_rows)),
@@ -112,7 +97,7 @@ class Sims(Model):
         hist = histories.tocsr().astype(np.float32)
         hist.data = np.ones_like(hist.data)
         if recent is not None:  # the order is known: what the user saw last says most about what comes next
-            hist = self._recency_query(recent, hist.shape)
+            hist = recency_query(recent, RECENCY_DECAY, hist.shape[1])
         scores = self._item_scores(hist)
         empty = np.diff(hist.indptr) == 0
         if empty.any():
