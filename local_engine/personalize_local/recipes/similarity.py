@@ -15,8 +15,10 @@ import scipy.sparse as sp
 from .base import Model, TrainingData, hp_float, hp_int, recency_query
 
 # Weight of a history item per step back from the newest one when a user's order is known (evaluation, PutEvents):
-# SIMS answers "related to what you just saw".
-RECENCY_DECAY = 0.7
+# SIMS answers "related to what you saw lately". Measured across the benchmark shapes (NDCG@10 vs popularity, 2
+# seeds): 0.7 gave movies 1.42x / e-commerce 2.56x / LMS 1.70x, 0.97 gave 1.99x / 2.37x / 1.92x, 1.0 (no order)
+# 1.83x / 2.36x / 1.92x.
+RECENCY_DECAY = 0.97
 
 
 class Sims(Model):
