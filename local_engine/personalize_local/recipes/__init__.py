@@ -7,7 +7,7 @@ algorithmHyperParameters understood (strings, as Personalize passes them; defaul
 * aws-user-personalization, aws-personalized-ranking (ALS base), aws-user-personalization-v2 (EASE base): the
   sequence-aware blend of sequence.py: bptt [32] recent items read, transition_window [3]; sequence_weight and
   popularity_weight are chosen on a validation split unless given.
-* ALS (those two and aws-item-affinity, aws-item-attribute-affinity): hidden_dimension [32], regularization [3],
+* ALS (those two and aws-item-affinity, aws-item-attribute-affinity): hidden_dimension [16], regularization [10],
   alpha [5], iterations [12], num_threads [2]; the segmentation recipes also take popularity_weight [1.0] and
   min_exposure_days [7] for their user scores.
 * EASE: max_items [3000], l2_regularization [50].

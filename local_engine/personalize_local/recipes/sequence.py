@@ -5,7 +5,7 @@ transitions over the user's most recent items and with recent popularity.
 
 `base` is the recipe's collaborative model (ALS for aws-user-personalization, EASE for -v2), `prior` an item
 popularity prior (log of the interaction count, or of interactions per day since the item appeared, which suits a
-growing catalogue), `sd` the spread of the user's base scores; `seq(u)` averages
+growing catalogue), `sd` the typical spread of users' base scores; `seq(u)` averages
 P(next = j | r) over the user's `bptt` most recent items r, the most recent weighing most (decay `gamma` per
 step back); `pop` is the share of (recency-weighted) interactions. Each part is a distribution over the
 catalogue, so the blend is one too: scores lie in [0, 1], sum to 1 over all items and fall down the list, as
@@ -39,9 +39,9 @@ TAUS = (0.15, 0.3, 0.6)
 GAMMAS = (0.6, 0.9)
 SEQUENCE_WEIGHTS = (0.0, 0.2, 0.4, 0.6, 0.8)
 POPULARITY_WEIGHTS = (0.0, 0.1, 0.3)
-# Prior weights are in units of the user's base-score spread: ALS and EASE rank within a taste but under-weight how
+# Prior weights are in units of the typical base-score spread: ALS and EASE rank within a taste but under-weight how
 # much more often popular items are consumed, by a margin that differs by data set.
-PRIORS = (("none", 0.0), *((name, w) for name in ("count", "rate") for w in (1.0, 3.0, 10.0)))
+PRIORS = (("none", 0.0), *((name, w) for name in ("count", "rate") for w in (1.0, 3.0, 10.0, 30.0)))
 DEFAULT_BLEND = (0.3, 0.8, 0.4, 0.1, "count", 1.0)  # the Blend fields used when there is nothing to validate on
 
 
@@ -59,21 +59,28 @@ class Blend:
         return max(0.0, 1.0 - self.sequence_weight - self.popularity_weight)
 
 
+def base_spread(raw: np.ndarray, support: np.ndarray | None = None) -> float:
+    """The typical spread of users' base scores (median over rows of an evenly spaced sample of items): the unit
+    in which the temperature and the prior weight are given, so they mean the same for any base model."""
+    scored = raw if support is None else raw[:, support]
+    step = max(1, scored.shape[1] // SPREAD_SAMPLE)
+    spread = float(np.median(scored[:, ::step].std(axis=1))) if len(scored) else 0.0
+    return spread if spread > 0 else 1.0
+
+
 def softmax_rows(
     raw: np.ndarray,
     tau: float,
+    scale: float,
     support: np.ndarray | None = None,
     prior: np.ndarray | None = None,
     prior_weight: float = 0.0,
     in_place: bool = False,
 ) -> np.ndarray:
-    """Row-wise softmax of raw / sd + prior_weight * prior at temperature tau, sd being each row's spread (so
-    tau means the same for any base model); items outside `support` get no share. `in_place` reuses `raw`."""
-    scored = raw if support is None else raw[:, support]
-    step = max(1, scored.shape[1] // SPREAD_SAMPLE)  # the spread of an evenly spaced sample: cheap and stable
-    spread = scored[:, ::step].std(axis=1, keepdims=True)
+    """Row-wise softmax of raw / scale + prior_weight * prior at temperature tau; items outside `support` get no
+    share. `in_place` reuses `raw`."""
     logits = raw if in_place and raw.dtype == np.float32 else raw.astype(np.float32)
-    logits /= np.where(spread > 0, spread, 1.0)
+    logits *= np.float32(1.0 / scale)
     if prior is not None and prior_weight:
         logits += (np.float32(prior_weight) * prior)[None, :]
     if support is not None:
@@ -99,6 +106,9 @@ class SequenceBlend(Model):
         """Raw base-model scores; `rows` are known users' rows when the histories are theirs."""
         raise NotImplementedError
 
+    def _add_users(self, rows: np.ndarray) -> None:
+        """The validation users were left out of the base model: give them their place from their full history."""
+
     # Training ------------------------------------------------------------------------------------------
     def _fit(self, data: TrainingData, rows: np.ndarray, cols: np.ndarray, ts: np.ndarray) -> None:
         self.bptt = max(1, hp_int(self.hyper, "bptt", 32))
@@ -107,24 +117,32 @@ class SequenceBlend(Model):
         rows, cols, ts = rows[order], cols[order], ts[order]
         starts = np.searchsorted(rows, np.arange(len(self.user_ids) + 1))
         held_users = self._validation_users(np.diff(starts))
-        # Each validation user's newest 10% of interactions (at least one) are held out, as metrics.py holds out
-        # the test users' newest 10%: the blend is chosen for the quantity the solution metrics report.
+        # Validation users are held out of the base model, the transitions and the popularity entirely, their oldest
+        # 90% of interactions are the input and the newest 10% (at least one) the truth: as metrics.py treats test
+        # users, so the blend is chosen for the quantity the solution metrics report (a new user's history folded
+        # into the model, not factors it was trained with).
         lengths = np.diff(starts)
         n_truth = np.maximum(1, np.floor(lengths * 0.1)).astype(int)
-        held = np.zeros(len(rows), dtype=bool)
         held_users_mask = np.zeros(len(self.user_ids), dtype=bool)
         held_users_mask[held_users] = True
         position = np.arange(len(rows)) - starts[rows]
-        held[held_users_mask[rows] & (position >= (lengths - n_truth)[rows])] = True
-        keep = ~held
+        is_held = held_users_mask[rows]
+        truth = is_held & (position >= (lengths - n_truth)[rows])
+        keep = ~is_held
         shape = self.history.shape
         train = self.weighted_matrix(rows[keep], cols[keep], ts[keep], shape)
         self._fit_base(data, train)
         self.priors = self._priors(train)
+        sample = np.random.default_rng(self.seed).permutation(np.flatnonzero(~held_users_mask))[:512]
+        self.scale = base_spread(self.base_scores(train[sample], sample), self.base_mask)
         self.transitions = self._transition_matrix(rows[keep], cols[keep], window, shape[1])
         counts = np.asarray(train.sum(axis=0)).ravel()
         self.pop = (counts / max(float(counts.sum()), 1e-9)).astype(np.float32)
-        self.blend = self._choose_blend(train, rows[keep], cols[keep], held_users, rows[held], cols[held])
+        inputs = is_held & ~truth
+        held_inputs = self.weighted_matrix(rows[inputs], cols[inputs], ts[inputs], shape)
+        self.blend = self._choose_blend(held_inputs, rows[inputs], cols[inputs], held_users, rows[truth], cols[truth])
+        if len(held_users):
+            self._add_users(held_users)
         self.recent_ptr, self.recent_items = self._recent(rows, cols, starts)
 
     def _priors(self, train: sp.csr_matrix) -> dict[str, np.ndarray]:
@@ -138,7 +156,8 @@ class SequenceBlend(Model):
 
     def _validation_users(self, lengths: np.ndarray) -> np.ndarray:
         eligible = np.flatnonzero(lengths >= 3)
-        budget = min(VALIDATION_USERS, VALIDATION_CELLS // max(1, len(self.item_ids)))
+        # At most a tenth of the users leave the base model, as many as the metrics' test split takes.
+        budget = min(VALIDATION_USERS, VALIDATION_CELLS // max(1, len(self.item_ids)), len(lengths) // 10)
         if len(eligible) < 20 or budget < 20:
             return np.zeros(0, dtype=int)
         rng = np.random.default_rng(self.seed)
@@ -196,7 +215,7 @@ class SequenceBlend(Model):
         starts = np.searchsorted(rows, held_users)
         ends = np.searchsorted(rows, held_users, side="right")
         recent = [cols[max(s, e - self.bptt) : e] for s, e in zip(starts, ends, strict=True)]
-        raw = self.base_scores(histories, held_users)
+        raw = self.base_scores(histories, None)  # folded in, as test users are
         gain = _HeldOut(histories.tocoo(), np.searchsorted(held_users, truth_users), truth_items)
         cache: dict[str, tuple[Any, np.ndarray]] = {}  # the last base and sequence parts: memory stays bounded
         half = np.arange(len(held_users)) % 2 == 0
@@ -211,7 +230,9 @@ class SequenceBlend(Model):
             base = part(
                 "base",
                 (blend.tau, blend.prior, blend.prior_weight),
-                lambda: softmax_rows(raw, blend.tau, self.base_mask, self.priors[blend.prior], blend.prior_weight),
+                lambda: softmax_rows(
+                    raw, blend.tau, self.scale, self.base_mask, self.priors[blend.prior], blend.prior_weight
+                ),
             )
             seq = part("seq", blend.gamma, lambda: self._sequence_part(recent, blend.gamma).toarray())
             return gain(base, seq, self.pop, blend)
@@ -282,7 +303,9 @@ class SequenceBlend(Model):
     def _blend_for(self, raw: np.ndarray, recent: list[np.ndarray], empty: np.ndarray) -> np.ndarray:
         blend = self.blend
         seq = self._sequence_part(recent, blend.gamma)
-        base = softmax_rows(raw, blend.tau, self.base_mask, self.priors[blend.prior], blend.prior_weight, True)
+        base = softmax_rows(
+            raw, blend.tau, self.scale, self.base_mask, self.priors[blend.prior], blend.prior_weight, True
+        )
         scores = self._mix(base, seq, blend)
         if empty.any():  # nothing known about the user: popularity alone
             scores[empty] = self.pop
