@@ -33,6 +33,7 @@ from .base import Model, TrainingData, hp_float, hp_int, recency_query
 
 VALIDATION_USERS = 1000
 SPREAD_SAMPLE = 1024
+RATE_EVIDENCE = 3.0
 TRANSITION_TOP = 100  # successors kept per item: the tail is noise and makes serving slow
 VALIDATION_CELLS = 8_000_000  # validation users x items scored per combination: bounds the search's cost
 TAUS = (0.15, 0.3, 0.6)
@@ -146,11 +147,14 @@ class SequenceBlend(Model):
         self.recent_ptr, self.recent_items = self._recent(rows, cols, starts)
 
     def _priors(self, train: sp.csr_matrix) -> dict[str, np.ndarray]:
-        """Popularity priors in [0, 1]: log interaction count, and log interactions per day of exposure."""
+        """Popularity priors in [0, 1]: log interaction count, and log (shrunk) interactions per day of exposure."""
         counts = np.asarray((train > 0).sum(axis=0)).ravel().astype(np.float64)
         exposure_days = np.maximum(self.item_age_days, hp_float(self.hyper, "min_exposure_days", 7.0))
         out = {"none": np.zeros(len(counts), dtype=np.float32)}
-        for name, values in (("count", np.log1p(counts)), ("rate", np.log1p(counts / exposure_days))):
+        # A rate needs evidence: shrunk by count / (count + 3), one interaction on a brand-new item earns a quarter
+        # of its raw rate, so a handful of such items cannot swamp a warm user's list.
+        rate = counts / exposure_days * (counts / (counts + RATE_EVIDENCE))
+        for name, values in (("count", np.log1p(counts)), ("rate", np.log1p(rate))):
             out[name] = (values / max(float(values.max(initial=0.0)), 1e-12)).astype(np.float32)
         return out
 
