@@ -15,6 +15,7 @@ from . import protocol
 from .backend import KINDS, Backend, Kind
 from .errors import InvalidInput, UnknownOperation
 from .events import EVENTS_SERVICE, EventIngest
+from .runtime import Runtime
 
 Params = dict[str, Any]
 Record = dict[str, Any]
@@ -103,3 +104,21 @@ class EventsResponses:
         if op_name == "PutUsers":
             return self.events.put_records(params, "USERS", "users", "userId")
         raise InvalidInput(f"{op_name} is not supported by personalize-local")
+
+
+class RuntimeResponses:
+    """personalize-runtime: GetRecommendations and GetPersonalizedRanking."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.handlers: dict[str, Callable[[Params], Record]] = {
+            "GetRecommendations": runtime.get_recommendations,
+            "GetPersonalizedRanking": runtime.get_personalized_ranking,
+        }
+
+    def call(self, op_name: str, params: Params) -> Record:
+        op = protocol.operation(op_name, protocol.RUNTIME_SERVICE)
+        protocol.validate_input(op, params)
+        handler = self.handlers.get(op_name)
+        if handler is None:
+            raise InvalidInput(f"{op_name} is not supported by personalize-local")
+        return protocol.output_for(op, handler(params))

@@ -1,4 +1,5 @@
-"""personalize-runtime operations served from deployed campaigns."""
+"""personalize-runtime operations served from deployed campaigns and recommenders (typed methods; requests are
+validated and shaped in responses.py)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,6 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from . import protocol
 from .backend import Backend
 from .errors import InvalidInput, NotFound
 from .events import EventIngest
@@ -35,17 +35,6 @@ class Runtime:
         self.events = events
         self._filters: dict[str, CompiledFilter] = {}
         self._lock = threading.Lock()
-
-    def call(self, op_name: str, params: Record) -> Record:
-        op = protocol.operation(op_name, protocol.RUNTIME_SERVICE)
-        protocol.validate_input(op, params)
-        handler = {
-            "GetRecommendations": self.get_recommendations,
-            "GetPersonalizedRanking": self.get_personalized_ranking,
-        }.get(op_name)
-        if handler is None:
-            raise InvalidInput(f"{op_name} is not supported by personalize-local")
-        return protocol.output_for(op, handler(params))
 
     def _target(self, params: Record) -> Target:
         """The campaign or recommender a request addresses, checked to be ACTIVE."""

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from .backend import Backend
 from .config import Config
 from .events import EventIngest
-from .responses import ControlPlaneResponses, EventsResponses
+from .responses import ControlPlaneResponses, EventsResponses, RuntimeResponses
 from .runtime import Runtime
 from .training import run_recommender, run_training
 from .workers.autotrainer import AutoTrainer
@@ -29,7 +29,7 @@ class Engine:
     runner: JobRunner
     autotrainer: AutoTrainer
     control: ControlPlaneResponses  # personalize
-    runtime: Runtime  # personalize-runtime
+    runtime: RuntimeResponses  # personalize-runtime
     events: EventsResponses  # personalize-events
 
     def start(self) -> None:
@@ -63,5 +63,10 @@ def build(config: Config) -> Engine:
     backend.jobs = runner
     events = EventIngest(backend)
     return Engine(
-        backend, runner, autotrainer, ControlPlaneResponses(backend), Runtime(backend, events), EventsResponses(events)
+        backend,
+        runner,
+        autotrainer,
+        ControlPlaneResponses(backend),
+        RuntimeResponses(Runtime(backend, events)),
+        EventsResponses(events),
     )
