@@ -185,7 +185,7 @@ class Predictor:
                 )
                 for j in range(len(rows))
             ]
-        idx, vals = top_k(scores, n, exclude=seen, allowed=allowed)
+        idx, vals = top_k(scores, n, exclude=seen, allowed=allowed, in_place=True)  # explored items stay intact
         return [
             self._with_explored(i, v, e, scores[j], n) if len(e) else self._pack(i, v)
             for j, (i, v, e) in enumerate(zip(idx, vals, explored, strict=True))

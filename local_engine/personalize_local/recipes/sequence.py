@@ -77,9 +77,10 @@ def softmax_rows(
     prior: np.ndarray | None = None,
     prior_weight: float = 0.0,
     in_place: bool = False,
+    weight: float = 1.0,
 ) -> np.ndarray:
     """Row-wise softmax of raw / scale + prior_weight * prior at temperature tau; items outside `support` get no
-    share. `in_place` reuses `raw`."""
+    share. `in_place` reuses `raw`; each row sums to `weight` (a blend weight applied in the same pass)."""
     logits = raw if in_place and raw.dtype == np.float32 else raw.astype(np.float32)
     logits *= np.float32(1.0 / scale)
     if prior is not None and prior_weight:
@@ -89,7 +90,7 @@ def softmax_rows(
     logits -= logits.max(axis=1, keepdims=True)
     logits *= np.float32(1.0 / tau)
     out = np.exp(logits, out=logits)
-    out /= out.sum(axis=1, keepdims=True)
+    out *= np.float32(weight) / out.sum(axis=1, keepdims=True)
     return out
 
 
@@ -290,10 +291,9 @@ class SequenceBlend(Model):
         return sp.csr_matrix(sp.diags(1.0 / np.where(totals > 0, totals, 1.0)) @ seq, dtype=np.float32)
 
     def _mix(self, base: np.ndarray, seq: sp.csr_matrix, blend: Blend) -> np.ndarray:
-        """The blend, written into `base`."""
+        """The blend, written into `base` (which already carries its weight)."""
         w_base, w_seq, w_pop = blend.base_weight, blend.sequence_weight, blend.popularity_weight
         out = base
-        out *= np.float32(w_base)
         if w_pop:
             out += (np.float32(w_pop) * self.pop)[None, :]
         if w_seq and seq.nnz:
@@ -308,7 +308,14 @@ class SequenceBlend(Model):
         blend = self.blend
         seq = self._sequence_part(recent, blend.gamma)
         base = softmax_rows(
-            raw, blend.tau, self.scale, self.base_mask, self.priors[blend.prior], blend.prior_weight, True
+            raw,
+            blend.tau,
+            self.scale,
+            self.base_mask,
+            self.priors[blend.prior],
+            blend.prior_weight,
+            True,
+            blend.base_weight,
         )
         scores = self._mix(base, seq, blend)
         if empty.any():  # nothing known about the user: popularity alone
