@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from .predict import top_k
+from .ranking import top_k
 from .recipes import Recipe, TrainingData
 
 K_VALUES = (5, 10, 25)

@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
+from ..ranking import top_k
 from .base import Model, TrainingData, hp_float, hp_int, recency_query
 
 VALIDATION_USERS = 1000
@@ -376,9 +377,7 @@ class _HeldOut:
             buf += (np.float32(blend.popularity_weight) * pop)[None, :]
         buf[self.seen.row, self.seen.col] = -np.inf
         k = min(10, self.n_items)
-        top = np.argpartition(-buf, k - 1, axis=1)[:, :k]
-        order = np.argsort(-np.take_along_axis(buf, top, axis=1), axis=1, kind="stable")
-        top = np.take_along_axis(top, order, axis=1)
+        top, _ = top_k(buf, k, in_place=True)
         codes = np.arange(self.n_rows, dtype=np.int64)[:, None] * self.n_items + top
         relevant = np.isin(codes, self.truth_codes)
         dcg = (relevant * _DISCOUNT[:k]).sum(axis=1)
