@@ -12,11 +12,12 @@ catalogue, so the blend is one too: scores lie in [0, 1], sum to 1 over all item
 Personalize documents for this recipe. Users with no history get `pop` alone.
 
 The order of a user's recent items carries much of the signal on real activity data (series watched in order,
-sessions inside one genre); how much, differs by data set. So the blend weights, prior, tau and gamma are chosen when
-the model trains: the newest 10% of the interactions of up to `VALIDATION_USERS` training users are held out of
-the base model and the transitions, and the combination that ranks those held-out items best (NDCG@10, as the
-solution metrics) is kept. A weight given as a
-hyperparameter (sequence_weight, popularity_weight) is used as given instead.
+sessions inside one genre); how much differs by data set. So the blend weights, prior, tau and gamma are chosen
+when the model trains, by a coordinate search on validation users treated as the metrics treat test users: up to
+a tenth of the users (at most `VALIDATION_USERS`) leave the base model, the transitions and the popularity, their
+oldest 90% of interactions are folded in and their newest 10% scored by NDCG@10. A step of the search is taken
+only if it wins on both halves of those users. A weight given as a hyperparameter (sequence_weight,
+popularity_weight) is used as given instead.
 """
 
 from __future__ import annotations
