@@ -79,16 +79,9 @@ class CatalogOps(ResourceBase):
         }
 
 
+RANGE_KINDS = ("integerHyperParameterRanges", "continuousHyperParameterRanges", "categoricalHyperParameterRanges")
+
+
 def _wire_ranges(ranges: dict[str, list[dict[str, Any]]]) -> Record:
     """DEFAULT_RANGES in DescribeAlgorithm's shape (DefaultHyperParameterRanges, with isTunable)."""
-    return {
-        "integerHyperParameterRanges": [
-            {**spec, "isTunable": True} for spec in ranges.get("integerHyperParameterRanges", [])
-        ],
-        "continuousHyperParameterRanges": [
-            {**spec, "isTunable": True} for spec in ranges.get("continuousHyperParameterRanges", [])
-        ],
-        "categoricalHyperParameterRanges": [
-            {**spec, "isTunable": True} for spec in ranges.get("categoricalHyperParameterRanges", [])
-        ],
-    }
+    return {kind: [{**spec, "isTunable": True} for spec in ranges.get(kind, [])] for kind in RANGE_KINDS}
