@@ -12,13 +12,14 @@ from typing import Any
 from personalize_provider import __version__
 
 _INTEGRATION = "Amazon Personalize"
-_LINK_CLASSES = (
-    "PersonalizeDatasetGroupLink", "PersonalizeSchemaLink", "PersonalizeDatasetLink",
-    "PersonalizeDatasetImportJobLink", "PersonalizeDatasetExportJobLink", "PersonalizeSolutionLink",
-    "PersonalizeSolutionVersionLink", "PersonalizeCampaignLink", "PersonalizeBatchInferenceJobLink",
-    "PersonalizeBatchSegmentJobLink", "PersonalizeFilterLink", "PersonalizeEventTrackerLink",
-    "PersonalizeRecommenderLink",
-)
+_OPERATOR_MODULES = ("campaign", "dataset", "delete", "jobs", "metric_attribution", "runtime", "solution")
+
+
+def _link_classes() -> list[str]:
+    # The resource specs name their links (one registry); resources.py imports nothing from Airflow.
+    from personalize_provider.resources import RESOURCES
+
+    return [spec.link_path for spec in RESOURCES.values() if spec.link_path]
 
 
 def get_provider_info() -> dict[str, Any]:
@@ -35,11 +36,10 @@ def get_provider_info() -> dict[str, Any]:
         }],
         "operators": [{
             "integration-name": _INTEGRATION,
-            "python-modules": [f"personalize_provider.operators.{m}"
-                               for m in ("campaign", "dataset", "delete", "jobs", "runtime", "solution")],
+            "python-modules": [f"personalize_provider.operators.{m}" for m in _OPERATOR_MODULES],
         }],
         "hooks": [{"integration-name": _INTEGRATION, "python-modules": ["personalize_provider.hooks.personalize"]}],
         "triggers": [{"integration-name": _INTEGRATION,
                       "python-modules": ["personalize_provider.triggers.personalize"]}],
-        "extra-links": [f"personalize_provider.links.personalize.{name}" for name in _LINK_CLASSES],
+        "extra-links": _link_classes(),
     }

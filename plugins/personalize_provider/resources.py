@@ -1,14 +1,18 @@
 """
-Static description of every Personalize resource type the operators manage.
+Static description of every Personalize resource type the operators manage: the one registry.
 
-One :class:`ResourceSpec` per resource lets the hook, the waiters, the triggers and the generic
-create-or-adopt / delete operators share a single code path instead of near-copies per resource.
+One :class:`ResourceSpec` per resource lets the hook, the waiters (generated from the specs, see
+:mod:`personalize_provider.waiters`), the triggers, the console links and the generic create-or-adopt /
+delete operators share a single code path. Adding a resource type is one spec here plus its operator class.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+
+#: Statuses that end every wait for a resource to become usable: it is being deleted.
+DELETING = ("DELETE PENDING", "DELETE IN_PROGRESS")
 
 
 def _snake(name: str) -> str:
@@ -18,7 +22,7 @@ def _snake(name: str) -> str:
 @dataclass(frozen=True)
 class ResourceSpec:
     """
-    How one Personalize resource type is named, listed, described, deleted and waited for.
+    How one Personalize resource type is named, listed, described, deleted, waited for and linked.
 
     :param api_name: CamelCase noun used by the API operations (``DescribeDatasetGroup`` -> ``DatasetGroup``).
     :param label: Human readable name used in log and error messages.
@@ -30,6 +34,17 @@ class ResourceSpec:
     :param has_status: False for resources created synchronously without a status (schemas).
     :param deletable: Whether a ``Delete*`` operation exists (jobs cannot be deleted).
     :param xcom_fields: Description fields worth returning through XCom besides arn/name/status.
+    :param update_key: Description member holding the latest in-place update (``latestCampaignUpdate``): while
+        it is in flight the resource is not done, and its failure is the resource's failure.
+    :param link: Console link class of the resource type, by name in :mod:`personalize_provider.links.personalize`
+        (a name, not the class: this module stays importable while Airflow itself is still loading, as
+        ``get_provider_info`` needs).
+    :param done_status: The status a successful creation ends in (data deletion jobs end COMPLETED).
+    :param failed_statuses: Statuses in which a creation has failed for good.
+    :param other_targets: Further states an operator can wait for, as ``{target: status}`` (a stopped
+        recommender is ``INACTIVE``); each gets a ``<kind>_<target>`` waiter.
+    :param waiter_delay: Default seconds between status checks.
+    :param waiter_max_attempts: Default number of status checks.
     """
 
     api_name: str
@@ -41,6 +56,13 @@ class ResourceSpec:
     has_status: bool = True
     deletable: bool = True
     xcom_fields: tuple[str, ...] = field(default_factory=tuple)
+    update_key: str | None = None
+    link: str | None = None
+    done_status: str = "ACTIVE"
+    failed_statuses: tuple[str, ...] = ("CREATE FAILED",)
+    other_targets: dict[str, str] = field(default_factory=dict)
+    waiter_delay: int = 30
+    waiter_max_attempts: int = 120
 
     @property
     def kind(self) -> str:
@@ -57,6 +79,23 @@ class ResourceSpec:
         return f"{self.describe_key}Arn"
 
     @property
+    def targets(self) -> tuple[str, ...]:
+        """What can be waited for: ``active`` (done), ``deleted`` and the resource's other targets."""
+        found = ("active",) if self.has_status else ()
+        return found + (("deleted",) if self.deletable else ()) + tuple(self.other_targets)
+
+    def waiter_name(self, target: str) -> str:
+        if target not in self.targets:
+            raise ValueError(f"Personalize {self.label}s have no wait target {target!r}: "
+                             f"expected one of {', '.join(self.targets)}")
+        return f"{self.kind}_{target}"
+
+    @property
+    def link_path(self) -> str | None:
+        """Import path of the link class, as ``get_provider_info`` lists it."""
+        return f"personalize_provider.links.personalize.{self.link}" if self.link else None
+
+    @property
     def active_waiter(self) -> str:
         return f"{self.kind}_active"
 
@@ -65,14 +104,23 @@ class ResourceSpec:
         return f"{self.kind}_deleted"
 
 
-DATASET_GROUP = ResourceSpec("DatasetGroup", "dataset group", "datasetGroups", xcom_fields=("domain",))
-SCHEMA = ResourceSpec("Schema", "schema", "schemas", has_status=False, xcom_fields=("domain",))
+#: Jobs and trainings run for hours: poll less often, for longer (12 hours).
+_LONG_DELAY, _LONG_ATTEMPTS = 60, 720
+
+DATASET_GROUP = ResourceSpec(
+    "DatasetGroup", "dataset group", "datasetGroups", xcom_fields=("domain",), link="PersonalizeDatasetGroupLink"
+)
+SCHEMA = ResourceSpec(
+    "Schema", "schema", "schemas", has_status=False, xcom_fields=("domain",), link="PersonalizeSchemaLink"
+)
 DATASET = ResourceSpec(
     "Dataset",
     "dataset",
     "datasets",
     list_parent_key="datasetGroupArn",
     xcom_fields=("datasetGroupArn", "datasetType", "schemaArn"),
+    update_key="latestDatasetUpdate",
+    link="PersonalizeDatasetLink",
 )
 DATASET_IMPORT_JOB = ResourceSpec(
     "DatasetImportJob",
@@ -82,6 +130,9 @@ DATASET_IMPORT_JOB = ResourceSpec(
     list_parent_key="datasetArn",
     deletable=False,
     xcom_fields=("datasetArn", "importMode"),
+    link="PersonalizeDatasetImportJobLink",
+    waiter_delay=_LONG_DELAY,
+    waiter_max_attempts=_LONG_ATTEMPTS,
 )
 DATASET_EXPORT_JOB = ResourceSpec(
     "DatasetExportJob",
@@ -91,6 +142,9 @@ DATASET_EXPORT_JOB = ResourceSpec(
     list_parent_key="datasetArn",
     deletable=False,
     xcom_fields=("datasetArn", "ingestionMode"),
+    link="PersonalizeDatasetExportJobLink",
+    waiter_delay=_LONG_DELAY,
+    waiter_max_attempts=_LONG_ATTEMPTS,
 )
 SOLUTION = ResourceSpec(
     "Solution",
@@ -98,6 +152,8 @@ SOLUTION = ResourceSpec(
     "solutions",
     list_parent_key="datasetGroupArn",
     xcom_fields=("datasetGroupArn", "recipeArn", "performAutoTraining"),
+    update_key="latestSolutionUpdate",
+    link="PersonalizeSolutionLink",
 )
 SOLUTION_VERSION = ResourceSpec(
     "SolutionVersion",
@@ -107,6 +163,11 @@ SOLUTION_VERSION = ResourceSpec(
     summary_has_name=False,
     deletable=False,
     xcom_fields=("solutionArn", "datasetGroupArn", "trainingMode", "trainingHours"),
+    link="PersonalizeSolutionVersionLink",
+    failed_statuses=("CREATE FAILED", "CREATE STOPPED"),
+    other_targets={"stopped": "CREATE STOPPED"},
+    waiter_delay=_LONG_DELAY,
+    waiter_max_attempts=_LONG_ATTEMPTS,
 )
 CAMPAIGN = ResourceSpec(
     "Campaign",
@@ -114,6 +175,8 @@ CAMPAIGN = ResourceSpec(
     "campaigns",
     list_parent_key="solutionArn",
     xcom_fields=("solutionVersionArn", "minProvisionedTPS"),
+    update_key="latestCampaignUpdate",
+    link="PersonalizeCampaignLink",
 )
 BATCH_INFERENCE_JOB = ResourceSpec(
     "BatchInferenceJob",
@@ -122,7 +185,10 @@ BATCH_INFERENCE_JOB = ResourceSpec(
     name_key="jobName",
     list_parent_key="solutionVersionArn",
     deletable=False,
-    xcom_fields=("solutionVersionArn",),
+    xcom_fields=("solutionVersionArn", "batchInferenceJobMode"),
+    link="PersonalizeBatchInferenceJobLink",
+    waiter_delay=_LONG_DELAY,
+    waiter_max_attempts=_LONG_ATTEMPTS,
 )
 BATCH_SEGMENT_JOB = ResourceSpec(
     "BatchSegmentJob",
@@ -132,9 +198,17 @@ BATCH_SEGMENT_JOB = ResourceSpec(
     list_parent_key="solutionVersionArn",
     deletable=False,
     xcom_fields=("solutionVersionArn",),
+    link="PersonalizeBatchSegmentJobLink",
+    waiter_delay=_LONG_DELAY,
+    waiter_max_attempts=_LONG_ATTEMPTS,
 )
 FILTER = ResourceSpec(
-    "Filter", "filter", "Filters", list_parent_key="datasetGroupArn", xcom_fields=("datasetGroupArn",)
+    "Filter",
+    "filter",
+    "Filters",
+    list_parent_key="datasetGroupArn",
+    xcom_fields=("datasetGroupArn",),
+    link="PersonalizeFilterLink",
 )
 EVENT_TRACKER = ResourceSpec(
     "EventTracker",
@@ -142,6 +216,7 @@ EVENT_TRACKER = ResourceSpec(
     "eventTrackers",
     list_parent_key="datasetGroupArn",
     xcom_fields=("datasetGroupArn", "trackingId"),
+    link="PersonalizeEventTrackerLink",
 )
 RECOMMENDER = ResourceSpec(
     "Recommender",
@@ -149,6 +224,34 @@ RECOMMENDER = ResourceSpec(
     "recommenders",
     list_parent_key="datasetGroupArn",
     xcom_fields=("datasetGroupArn", "recipeArn"),
+    update_key="latestRecommenderUpdate",
+    link="PersonalizeRecommenderLink",
+    # A stopped recommender does not become ACTIVE by itself: waiting for it to be would never end.
+    failed_statuses=("CREATE FAILED", "INACTIVE"),
+    other_targets={"inactive": "INACTIVE"},
+)
+METRIC_ATTRIBUTION = ResourceSpec(
+    "MetricAttribution",
+    "metric attribution",
+    "metricAttributions",
+    list_parent_key="datasetGroupArn",
+    xcom_fields=("datasetGroupArn",),
+    link="PersonalizeMetricAttributionLink",
+)
+DATA_DELETION_JOB = ResourceSpec(
+    "DataDeletionJob",
+    "data deletion job",
+    "dataDeletionJobs",
+    name_key="jobName",
+    list_parent_key="datasetGroupArn",
+    deletable=False,
+    xcom_fields=("datasetGroupArn", "numDeleted"),
+    link="PersonalizeDataDeletionJobLink",
+    done_status="COMPLETED",
+    failed_statuses=("FAILED",),
+    # Personalize documents deletions of up to a day.
+    waiter_delay=60,
+    waiter_max_attempts=1500,
 )
 
 RESOURCES: dict[str, ResourceSpec] = {
@@ -167,6 +270,8 @@ RESOURCES: dict[str, ResourceSpec] = {
         FILTER,
         EVENT_TRACKER,
         RECOMMENDER,
+        METRIC_ATTRIBUTION,
+        DATA_DELETION_JOB,
     )
 }
 

@@ -256,11 +256,41 @@ def test_trigger_run_max_attempts(monkeypatch):
 @pytest.mark.parametrize("kind", [k for k, s in RESOURCES.items() if s.has_status])
 def test_waiter_acceptors(kind):
     spec = RESOURCES[kind]
-    assert waiter_outcome(spec, {"status": "ACTIVE"}) == "success"
-    assert waiter_outcome(spec, {"status": "CREATE FAILED"}) == "failure"
+    assert waiter_outcome(spec, {"status": spec.done_status}) == "success"
+    for failed in spec.failed_statuses:
+        assert waiter_outcome(spec, {"status": failed}) == "failure"
     assert waiter_outcome(spec, {"status": "DELETE PENDING"}) == "failure"
-    for transitional in ("CREATE PENDING", "CREATE IN_PROGRESS", "PENDING", "IN PROGRESS"):
+    for transitional in ("CREATE PENDING", "CREATE IN_PROGRESS", "PENDING", "IN_PROGRESS", "IN PROGRESS"):
         assert waiter_outcome(spec, {"status": transitional}) is None
+
+
+def test_data_deletion_jobs_end_completed_or_failed():
+    spec = RESOURCES["data_deletion_job"]
+    assert waiter_outcome(spec, {"status": "COMPLETED", "numDeleted": 3}) == "success"
+    assert waiter_outcome(spec, {"status": "FAILED"}) == "failure"
+    assert waiter_outcome(spec, {"status": "ACTIVE"}) is None  # not a status of these jobs
+
+
+@pytest.mark.parametrize(("kind", "update_key"), [("solution", "latestSolutionUpdate"),
+                                                  ("dataset", "latestDatasetUpdate")])
+def test_in_place_updates_gate_success(kind, update_key):
+    """UpdateSolution / UpdateDataset: the resource is done only once its latest update is."""
+    spec = RESOURCES[kind]
+    assert waiter_outcome(spec, {"status": "ACTIVE", update_key: {"status": "CREATE IN_PROGRESS"}}) is None
+    assert waiter_outcome(spec, {"status": "ACTIVE", update_key: {"status": "ACTIVE"}}) == "success"
+    assert waiter_outcome(spec, {"status": "ACTIVE", update_key: {"status": "CREATE FAILED"}}) == "failure"
+
+
+def test_recommender_stop_and_start_targets():
+    spec = RESOURCES["recommender"]
+    for status in ("STOP PENDING", "STOP IN_PROGRESS"):
+        assert waiter_outcome(spec, {"status": status}, "inactive") is None
+    assert waiter_outcome(spec, {"status": "INACTIVE"}, "inactive") == "success"
+    for status in ("START PENDING", "START IN_PROGRESS"):
+        assert waiter_outcome(spec, {"status": status}) is None
+    assert waiter_outcome(spec, {"status": "INACTIVE"}) == "failure"  # stopped: never ACTIVE by itself
+    with pytest.raises(ValueError, match="no wait target 'inactive'"):
+        waiter_outcome(RESOURCES["campaign"], {"status": "ACTIVE"}, "inactive")
 
 
 def test_solution_version_stopped_is_failure():
@@ -278,10 +308,9 @@ def test_endpoint_updates_gate_success(kind, update_key):
     assert waiter_outcome(spec, {"status": "ACTIVE", update_key: {"status": "CREATE FAILED"}}) == "failure"
 
 
-def test_hook_uses_package_waiters():
+def test_hook_uses_the_spec_generated_waiters():
     hook = PersonalizeHook(aws_conn_id=None, region_name=REGION)
-    assert hook.waiter_path.name == "personalize.json" and hook.waiter_path.exists()
-    custom = hook._list_custom_waiters()
+    custom = hook.list_waiters()
     assert {f"{k}_active" for k, s in RESOURCES.items() if s.has_status} <= set(custom)
     assert {f"{k}_deleted" for k, s in RESOURCES.items() if s.deletable} <= set(custom)
     assert hook.get_waiter("campaign_active").name == "campaign_active"

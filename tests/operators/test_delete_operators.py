@@ -102,6 +102,7 @@ def _gone(personalize, kind, key, value):
 def test_teardown_deletes_in_required_order(personalize, context):
     campaign, recommender = arn("campaign", "c"), arn("recommender", "r")
     flt, tracker = arn("filter", "f"), arn("event-tracker", "e")
+    attribution = arn("metric-attribution", "m")
     op = personalize.attach(
         PersonalizeTeardownDatasetGroupOperator(
             task_id="teardown", dataset_group_name="shop", delete_schemas=True, waiter_delay=0
@@ -126,6 +127,8 @@ def test_teardown_deletes_in_required_order(personalize, context):
     p.ok("list_recommenders", {"recommenders": [{"recommenderArn": recommender}]}, {"datasetGroupArn": DSG})
     p.ok("list_filters", {"Filters": [{"filterArn": flt}]}, {"datasetGroupArn": DSG})
     p.ok("list_event_trackers", {"eventTrackers": [{"eventTrackerArn": tracker}]}, {"datasetGroupArn": DSG})
+    p.ok("list_metric_attributions", {"metricAttributions": [{"metricAttributionArn": attribution}]},
+         {"datasetGroupArn": DSG})
     # Stage by stage: delete, then wait until gone, before the next stage starts.
     p.ok("delete_campaign", {}, {"campaignArn": campaign})
     _gone(p, "campaign", "campaignArn", campaign)
@@ -138,6 +141,8 @@ def test_teardown_deletes_in_required_order(personalize, context):
     _gone(p, "filter", "filterArn", flt)
     p.ok("delete_event_tracker", {}, {"eventTrackerArn": tracker})
     _gone(p, "event_tracker", "eventTrackerArn", tracker)
+    p.ok("delete_metric_attribution", {}, {"metricAttributionArn": attribution})
+    _gone(p, "metric_attribution", "metricAttributionArn", attribution)
     p.ok("delete_dataset", {}, {"datasetArn": DATASET_ARN})
     _gone(p, "dataset", "datasetArn", DATASET_ARN)
     p.ok("delete_dataset_group", {}, {"datasetGroupArn": DSG})
@@ -153,6 +158,7 @@ def test_teardown_deletes_in_required_order(personalize, context):
         "solution",
         "filter",
         "event_tracker",
+        "metric_attribution",
         "dataset",
         "dataset_group",
         "schema",
@@ -174,6 +180,7 @@ def test_teardown_keeps_shared_schema(personalize, context):
     for method, key in (
         ("list_filters", "Filters"),
         ("list_event_trackers", "eventTrackers"),
+        ("list_metric_attributions", "metricAttributions"),
     ):
         p.ok(method, {key: []}, {"datasetGroupArn": DSG})
     p.ok("delete_dataset", {}, {"datasetArn": DATASET_ARN})

@@ -14,14 +14,18 @@ import pytest
 from airflow.sdk import DAG
 from personalize_cases import CASES, CASES_BY_KIND, DSG, SV_ARN, list_response, stub_links
 from personalize_provider.hooks.personalize import PersonalizeHook, PersonalizeRuntimeHook
-from personalize_provider.links.personalize import LINKS, PersonalizeCampaignLink, console_ref
+from personalize_provider.links.personalize import PersonalizeCampaignLink, console_ref, link_for
 from personalize_provider.operators import (
     PersonalizeCreateCampaignOperator,
     PersonalizeCreateSolutionOperator,
     PersonalizeDatasetImportJobOperator,
     PersonalizeGetSolutionMetricsOperator,
 )
+from personalize_provider.resources import RESOURCES
 from personalize_stubs import StubbedPersonalize, arn, make_client
+
+#: The link each resource spec names (the one registry the operators and get_provider_info read).
+LINKS = {kind: link_for(spec.link) for kind, spec in RESOURCES.items() if spec.link}
 
 START = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 PARAMS = {"sv": SV_ARN, "tps": 3, "weight": 0.3, "auto": False, "cfg": {"eventValueThreshold": "0.5"}}
@@ -114,6 +118,8 @@ PATHS = {
     "filter": "/filters/filterDetail/{ref}",
     "event_tracker": "/eventTrackers/eventTrackerDetail/{ref}",
     "recommender": "/recommenders/recommenderDetail/{ref}",
+    "metric_attribution": "/metricAttribution/metricAttributionDetail/{ref}",
+    "data_deletion_job": "/dataDeletionJobs/dataDeletionJobDetail/{ref}",
 }
 
 

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from importlib.resources import files
-from pathlib import Path
 from typing import Any
 
 from airflow.providers.amazon.aws.hooks.base_aws import AwsBaseHook
@@ -13,13 +11,11 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from personalize_provider.resources import ResourceSpec, get_spec
+from personalize_provider.waiters import waiter_config, waiter_model
 
 #: Applied when neither the task nor the Airflow connection configures botocore: Personalize
 #: throttles aggressively on Describe/List, and adaptive mode adds client-side rate limiting.
 DEFAULT_BOTOCORE_CONFIG: dict[str, Any] = {"retries": {"mode": "adaptive", "max_attempts": 10}}
-
-# Package data, found through the import system (a wheel, an editable install or a zip all resolve it).
-WAITERS_FILE = Path(str(files("personalize_provider") / "waiters" / "personalize.json"))
 
 
 def error_code(error: ClientError) -> str:
@@ -47,8 +43,8 @@ class PersonalizeHook(_PersonalizeConfigMixin, AwsBaseHook):
     Provide thin wrapper around :external+boto3:py:class:`boto3.client("personalize") <Personalize.Client>`
     plus name lookup and describe helpers driven by :mod:`personalize_provider.resources`.
 
-    Custom waiters (``<resource>_active`` / ``<resource>_deleted``) live in this package's
-    ``waiters/personalize.json`` because botocore ships none for Personalize.
+    Custom waiters (``<resource>_active`` / ``<resource>_deleted`` / ``<resource>_<target>``) are generated from
+    the resource specs (:mod:`personalize_provider.waiters`) because botocore ships none for Personalize.
 
     Additional arguments (such as ``aws_conn_id``) may be specified and
     are passed down to the underlying AwsBaseHook.
@@ -66,9 +62,29 @@ class PersonalizeHook(_PersonalizeConfigMixin, AwsBaseHook):
         """The boto3 ``personalize`` client (typed loosely: its methods are generated at runtime)."""
         return self.conn
 
-    @property
-    def waiter_path(self) -> Path:
-        return WAITERS_FILE
+    def get_waiter(
+        self,
+        waiter_name: str,
+        parameters: dict[str, str] | None = None,
+        config_overrides: dict[str, Any] | None = None,
+        deferrable: bool = False,
+        client: Any = None,
+    ) -> Any:
+        """The spec-generated waiter of that name (sync, or async for the triggers), else botocore's."""
+        if waiter_name not in waiter_model().waiter_names:
+            return super().get_waiter(waiter_name, parameters, config_overrides, deferrable, client)
+        from airflow.providers.amazon.aws.waiters.base_waiter import BaseBotoWaiter
+
+        if deferrable and not client:
+            raise ValueError("client must be provided for a deferrable waiter.")
+        config = waiter_config()
+        config["waiters"][waiter_name].update(config_overrides or {})
+        return BaseBotoWaiter(client=client or self.conn, model_config=config, deferrable=deferrable).waiter(
+            waiter_name
+        )
+
+    def _list_custom_waiters(self) -> list[str]:
+        return list(waiter_model().waiter_names)
 
     # -- describe / find -------------------------------------------------------------------------
 
@@ -91,10 +107,19 @@ class PersonalizeHook(_PersonalizeConfigMixin, AwsBaseHook):
     ) -> Iterator[dict[str, Any]]:
         """Yield the summaries of a resource type, all pages, optionally filtered by parent ARN."""
         spec = get_spec(resource)
-        paginator = self.client.get_paginator(f"list_{spec.kind}s")
+        operation = f"list_{spec.kind}s"
         kwargs = {spec.list_parent_key: parent_arn} if parent_arn and spec.list_parent_key else {}
-        for page in paginator.paginate(**kwargs):
+        if self.client.can_paginate(operation):
+            for page in self.client.get_paginator(operation).paginate(**kwargs):
+                yield from page.get(spec.list_key, [])
+            return
+        # botocore has no paginator for a few newer operations (ListDataDeletionJobs): follow nextToken by hand.
+        while True:
+            page = getattr(self.client, operation)(**kwargs)
             yield from page.get(spec.list_key, [])
+            if not page.get("nextToken"):
+                return
+            kwargs = {**kwargs, "nextToken": page["nextToken"]}
 
     def find_by_name(
         self,
@@ -194,7 +219,8 @@ class PersonalizeHook(_PersonalizeConfigMixin, AwsBaseHook):
         Delete a dataset group and everything in it, in the order Personalize requires.
 
         Campaigns and recommenders first (they pin solution versions), then solutions (trainings
-        in flight are stopped first), filters, event trackers, datasets and finally the group.
+        in flight are stopped first), filters, event trackers, the metric attribution, datasets and finally the
+        group.
         Batch and import jobs cannot be deleted and disappear with the group. Schemas are
         account-level and shared, so they are only deleted when asked and when no other dataset
         still uses them.
@@ -231,6 +257,7 @@ class PersonalizeHook(_PersonalizeConfigMixin, AwsBaseHook):
             ("solution", solutions),
             ("filter", arns_in_group("filter")),
             ("event_tracker", arns_in_group("event_tracker")),
+            ("metric_attribution", arns_in_group("metric_attribution")),
             ("dataset", [d["datasetArn"] for d in datasets]),
             ("dataset_group", [dataset_group_arn]),
         ]
@@ -275,6 +302,10 @@ class PersonalizeRuntimeHook(_PersonalizeConfigMixin, AwsBaseHook):
     def get_recommendations(self, **kwargs: Any) -> list[dict[str, Any]]:
         """Call GetRecommendations (``campaignArn`` or ``recommenderArn``) and return ``itemList``."""
         return self.client.get_recommendations(**kwargs).get("itemList", [])
+
+    def get_action_recommendations(self, **kwargs: Any) -> list[dict[str, Any]]:
+        """Call GetActionRecommendations (a next-best-action campaign) and return ``actionList``."""
+        return self.client.get_action_recommendations(**kwargs).get("actionList", [])
 
     def get_personalized_ranking(self, **kwargs: Any) -> list[dict[str, Any]]:
         """Call GetPersonalizedRanking and return ``personalizedRanking``."""

@@ -123,19 +123,23 @@ class PersonalizeRecommenderLink(BaseAwsLink):
     format_str = _IN_GROUP + "/recommenders/recommenderDetail/{resource_ref}"
 
 
-#: Link class per resource kind (see :mod:`personalize_provider.resources`).
-LINKS: dict[str, type[BaseAwsLink]] = {
-    "dataset_group": PersonalizeDatasetGroupLink,
-    "schema": PersonalizeSchemaLink,
-    "dataset": PersonalizeDatasetLink,
-    "dataset_import_job": PersonalizeDatasetImportJobLink,
-    "dataset_export_job": PersonalizeDatasetExportJobLink,
-    "solution": PersonalizeSolutionLink,
-    "solution_version": PersonalizeSolutionVersionLink,
-    "campaign": PersonalizeCampaignLink,
-    "batch_inference_job": PersonalizeBatchInferenceJobLink,
-    "batch_segment_job": PersonalizeBatchSegmentJobLink,
-    "filter": PersonalizeFilterLink,
-    "event_tracker": PersonalizeEventTrackerLink,
-    "recommender": PersonalizeRecommenderLink,
-}
+
+class PersonalizeMetricAttributionLink(BaseAwsLink):
+    """Helper class for constructing Amazon Personalize Metric Attribution link (one per dataset group)."""
+
+    name = "Personalize Metric Attribution"
+    key = "personalize_metric_attribution"
+    format_str = _IN_GROUP + "/metricAttribution/metricAttributionDetail/{resource_ref}"
+
+
+class PersonalizeDataDeletionJobLink(BaseAwsLink):
+    """Helper class for constructing Amazon Personalize Data Deletion Job link."""
+
+    name = "Personalize Data Deletion Job"
+    key = "personalize_data_deletion_job"
+    format_str = _IN_GROUP + "/dataDeletionJobs/dataDeletionJobDetail/{resource_ref}"
+
+
+def link_for(link_name: str | None) -> type[BaseAwsLink] | None:
+    """The link class a resource spec names (see ``ResourceSpec.link``)."""
+    return globals()[link_name] if link_name else None

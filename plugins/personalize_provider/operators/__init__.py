@@ -5,6 +5,8 @@ from __future__ import annotations
 from personalize_provider.operators.campaign import (
     PersonalizeCreateCampaignOperator,
     PersonalizeCreateRecommenderOperator,
+    PersonalizeStartRecommenderOperator,
+    PersonalizeStopRecommenderOperator,
 )
 from personalize_provider.operators.dataset import (
     PersonalizeCreateDatasetGroupOperator,
@@ -19,6 +21,7 @@ from personalize_provider.operators.delete import (
     PersonalizeDeleteDatasetOperator,
     PersonalizeDeleteEventTrackerOperator,
     PersonalizeDeleteFilterOperator,
+    PersonalizeDeleteMetricAttributionOperator,
     PersonalizeDeleteRecommenderOperator,
     PersonalizeDeleteSchemaOperator,
     PersonalizeDeleteSolutionOperator,
@@ -27,14 +30,17 @@ from personalize_provider.operators.delete import (
 from personalize_provider.operators.jobs import (
     PersonalizeBatchInferenceJobOperator,
     PersonalizeBatchSegmentJobOperator,
+    PersonalizeDataDeletionJobOperator,
     PersonalizeDatasetExportJobOperator,
     PersonalizeDatasetImportJobOperator,
 )
+from personalize_provider.operators.metric_attribution import PersonalizeCreateMetricAttributionOperator
 from personalize_provider.operators.runtime import PersonalizeRecommendationsSmokeCheckOperator
 from personalize_provider.operators.solution import (
     PersonalizeCreateSolutionOperator,
     PersonalizeCreateSolutionVersionOperator,
     PersonalizeGetSolutionMetricsOperator,
+    PersonalizeStopSolutionVersionOperator,
 )
 
 __all__ = [
@@ -45,10 +51,12 @@ __all__ = [
     "PersonalizeCreateDatasetOperator",
     "PersonalizeCreateEventTrackerOperator",
     "PersonalizeCreateFilterOperator",
+    "PersonalizeCreateMetricAttributionOperator",
     "PersonalizeCreateRecommenderOperator",
     "PersonalizeCreateSchemaOperator",
     "PersonalizeCreateSolutionOperator",
     "PersonalizeCreateSolutionVersionOperator",
+    "PersonalizeDataDeletionJobOperator",
     "PersonalizeDatasetExportJobOperator",
     "PersonalizeDatasetImportJobOperator",
     "PersonalizeDeleteCampaignOperator",
@@ -56,10 +64,14 @@ __all__ = [
     "PersonalizeDeleteDatasetOperator",
     "PersonalizeDeleteEventTrackerOperator",
     "PersonalizeDeleteFilterOperator",
+    "PersonalizeDeleteMetricAttributionOperator",
     "PersonalizeDeleteRecommenderOperator",
     "PersonalizeDeleteSchemaOperator",
     "PersonalizeDeleteSolutionOperator",
     "PersonalizeGetSolutionMetricsOperator",
     "PersonalizeRecommendationsSmokeCheckOperator",
+    "PersonalizeStartRecommenderOperator",
+    "PersonalizeStopRecommenderOperator",
+    "PersonalizeStopSolutionVersionOperator",
     "PersonalizeTeardownDatasetGroupOperator",
 ]

@@ -8,6 +8,8 @@ Shared machinery of the Personalize operators.
 * :class:`PersonalizeJobOperator` - create-or-adopt for jobs, whose names are derived from the
   run and the job definition so a retried task re-attaches instead of paying for a second job.
 * :class:`PersonalizeDeleteResourceOperator` - delete and wait until describe answers NotFound.
+* :class:`PersonalizeTransitionOperator` - an action that moves an existing resource to another state (start or
+  stop a recommender) and waits for it; a resource already there or on its way is left alone.
 """
 
 from __future__ import annotations
@@ -15,57 +17,55 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any, ClassVar, Literal, NoReturn
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any, ClassVar, NoReturn
 
 from airflow.providers.amazon.aws.operators.base_aws import AwsBaseOperator
 from airflow.providers.amazon.aws.utils import validate_execute_complete_event
 from airflow.providers.amazon.aws.utils.waiter_with_logging import wait
 from airflow.providers.common.compat.sdk import AirflowException, conf
 from botocore.exceptions import ClientError
-from botocore.waiter import WaiterModel
 
 from personalize_provider.exceptions import (
     PersonalizeResourceDriftError,
     PersonalizeResourceFailedError,
     PersonalizeResourceInUseError,
 )
-from personalize_provider.hooks.personalize import WAITERS_FILE, PersonalizeHook, error_code
-from personalize_provider.links.personalize import LINKS, console_ref
+from personalize_provider.hooks.personalize import PersonalizeHook, error_code
+from personalize_provider.links.personalize import console_ref, link_for
 from personalize_provider.resources import ResourceSpec
 from personalize_provider.triggers.personalize import PersonalizeResourceTrigger
 from personalize_provider.utils.naming import job_name, run_key
+from personalize_provider.waiters import waiter_model
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
-Target = Literal["active", "deleted"]
-
-_WAITER_MODEL = WaiterModel(json.loads(WAITERS_FILE.read_text()))
 #: Fields never compared when adopting (tags are not returned by Describe*).
 _NEVER_COMPARED = frozenset({"tags"})
 #: Upper bound of a single LimitExceeded back-off sleep.
 _MAX_LIMIT_BACKOFF = 900
 
 
-def waiter_outcome(spec: ResourceSpec, description: dict[str, Any]) -> str | None:
+def waiter_outcome(spec: ResourceSpec, description: dict[str, Any], target: str = "active") -> str | None:
     """
-    Evaluate the resource's ``*_active`` waiter acceptors against one description.
+    Evaluate the resource's ``<kind>_<target>`` waiter acceptors against one description.
 
-    Returns ``"success"``, ``"failure"`` or None (still transitioning). Reusing the waiter JSON
+    Returns ``"success"``, ``"failure"`` or None (still transitioning). Reusing the waiter model
     keeps one definition of "terminal" for the sync wait, the trigger and the pre-defer check.
     """
     response = {spec.describe_key: description}
-    for acceptor in _WAITER_MODEL.get_waiter(spec.active_waiter).acceptors:
+    for acceptor in waiter_model().get_waiter(spec.waiter_name(target)).acceptors:
         if acceptor.matcher != "error" and acceptor.matcher_func(response):
             return str(acceptor.state)
     return None
 
 
-def failure_reason(description: dict[str, Any]) -> str:
-    """Personalize's failureReason, including the latest campaign/recommender update's."""
+def failure_reason(spec: ResourceSpec, description: dict[str, Any]) -> str:
+    """Personalize's failureReason, including the latest in-place update's (campaigns, solutions, ...)."""
     reasons = [description.get("failureReason")]
-    for update_key in ("latestCampaignUpdate", "latestRecommenderUpdate"):
-        reasons.append((description.get(update_key) or {}).get("failureReason"))
+    if spec.update_key:
+        reasons.append((description.get(spec.update_key) or {}).get("failureReason"))
     found = [r for r in reasons if r]
     return "; ".join(found) if found else f"status {description.get('status')!r}"
 
@@ -74,7 +74,7 @@ def _dump(value: Any) -> str:
     return json.dumps(value, sort_keys=True, default=str)
 
 
-def _matches(expected: Any, actual: Any) -> bool:
+def matches(expected: Any, actual: Any) -> bool:
     """
     Whether a described value satisfies a requested one.
 
@@ -84,7 +84,7 @@ def _matches(expected: Any, actual: Any) -> bool:
     if isinstance(expected, dict):
         if not expected:
             return not actual
-        return isinstance(actual, dict) and all(_matches(v, actual.get(k)) for k, v in expected.items())
+        return isinstance(actual, dict) and all(matches(v, actual.get(k)) for k, v in expected.items())
     if expected is False and actual is None:
         return True
     return bool(expected == actual)
@@ -111,8 +111,18 @@ class PersonalizeBaseOperator(AwsBaseOperator[PersonalizeHook]):
 
     aws_hook_class = PersonalizeHook
     resource: ClassVar[ResourceSpec]
-    default_waiter_delay: ClassVar[int] = 30
-    default_waiter_max_attempts: ClassVar[int] = 120
+    #: Whether the operator carries its resource's console link (not for deletes: the resource is gone).
+    links_resource: ClassVar[bool] = True
+    #: Overrides of the resource spec's polling defaults for this kind of operator (deletes poll faster).
+    default_waiter_delay: ClassVar[int | None] = None
+    default_waiter_max_attempts: ClassVar[int | None] = None
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        # The console link comes from the resource spec (the one registry), not from a list per operator class.
+        super().__init_subclass__(**kwargs)
+        link = link_for(cls.resource.link) if "resource" in cls.__dict__ and cls.links_resource else None
+        if link is not None and "operator_extra_links" not in cls.__dict__:
+            cls.operator_extra_links = (link(),)
 
     def __init__(
         self,
@@ -125,9 +135,13 @@ class PersonalizeBaseOperator(AwsBaseOperator[PersonalizeHook]):
     ) -> None:
         super().__init__(**kwargs)
         self.wait_for_completion = wait_for_completion
-        self.waiter_delay = waiter_delay if waiter_delay is not None else self.default_waiter_delay
-        self.waiter_max_attempts = (
-            waiter_max_attempts if waiter_max_attempts is not None else self.default_waiter_max_attempts
+        spec = self.resource
+        self.waiter_delay = next(
+            v for v in (waiter_delay, self.default_waiter_delay, spec.waiter_delay) if v is not None
+        )
+        self.waiter_max_attempts = next(
+            v for v in (waiter_max_attempts, self.default_waiter_max_attempts, spec.waiter_max_attempts)
+            if v is not None
         )
         self.deferrable = deferrable
 
@@ -149,7 +163,7 @@ class PersonalizeBaseOperator(AwsBaseOperator[PersonalizeHook]):
     def persist_link(self, context: Context, description: dict[str, Any]) -> None:
         """Store and log the console link; never fail the task over a cosmetic link."""
         spec = self.resource
-        link = LINKS.get(spec.kind)
+        link = link_for(spec.link)
         if link is None:
             return
         try:
@@ -169,28 +183,36 @@ class PersonalizeBaseOperator(AwsBaseOperator[PersonalizeHook]):
     # -- waiting -----------------------------------------------------------------------------------
 
     def _raise_failed(self, arn: str, description: dict[str, Any], verb: str = "creation") -> NoReturn:
-        reason = failure_reason(description)
+        reason = failure_reason(self.resource, description)
         label = self.resource.label
         raise PersonalizeResourceFailedError(f"Personalize {label} {arn} {verb} failed: {reason}")
 
-    def wait_until_active(self, context: Context, description: dict[str, Any]) -> dict[str, Any]:
-        """Return the XCom value now if no wait is needed or possible, else wait or defer."""
+    def _goal(self, target: str) -> str:
+        spec = self.resource
+        return spec.done_status if target == "active" else spec.other_targets.get(target, target.upper())
+
+    def wait_until_active(
+        self, context: Context, description: dict[str, Any], target: str = "active"
+    ) -> dict[str, Any]:
+        """Return the XCom value now if no wait is needed or possible, else wait or defer (until ``target``)."""
         spec = self.resource
         arn = description[spec.arn_key]
         if not spec.has_status:
             return self.xcom_value(description)
-        outcome = waiter_outcome(spec, description)
+        goal = self._goal(target)
+        verb = "creation" if target == "active" else f"transition to {goal}"
+        outcome = waiter_outcome(spec, description, target)
         if outcome == "failure":
-            self._raise_failed(arn, description)
+            self._raise_failed(arn, description, verb)
         if outcome == "success" or not (self.wait_for_completion or self.deferrable):
             return self.xcom_value(description)
         if self.deferrable:
-            self.log.info("Deferring until %s %s is ACTIVE", spec.label, arn)
-            self.defer(trigger=self._trigger(arn, "active"), method_name="execute_complete")
-        self.log.info("Waiting for %s %s to become ACTIVE", spec.label, arn)
+            self.log.info("Deferring until %s %s is %s", spec.label, arn, goal)
+            self.defer(trigger=self._trigger(arn, target), method_name="execute_complete", kwargs={"target": target})
+        self.log.info("Waiting for %s %s to become %s", spec.label, arn, goal)
         try:
             wait(
-                waiter=self.hook.get_waiter(spec.active_waiter),
+                waiter=self.hook.get_waiter(spec.waiter_name(target)),
                 waiter_delay=self.waiter_delay,
                 waiter_max_attempts=self.waiter_max_attempts,
                 args={spec.arn_key: arn},
@@ -204,12 +226,12 @@ class PersonalizeBaseOperator(AwsBaseOperator[PersonalizeHook]):
             # either way the resource's own status tells a failure from a wait out of attempts (re-raised as is).
             response = getattr(error, "last_response", None) or getattr(error.__context__, "last_response", None)
             last = (response or {}).get(spec.describe_key) or self.hook.describe(spec, arn)
-            if waiter_outcome(spec, last) != "failure":
+            if waiter_outcome(spec, last, target) != "failure":
                 raise
-            self._raise_failed(arn, last)
+            self._raise_failed(arn, last, verb)
         return self.xcom_value(self.hook.describe(spec, arn))
 
-    def _trigger(self, arn: str, target: Target) -> PersonalizeResourceTrigger:
+    def _trigger(self, arn: str, target: str) -> PersonalizeResourceTrigger:
         return PersonalizeResourceTrigger(
             resource=self.resource.kind,
             resource_arn=arn,
@@ -222,7 +244,9 @@ class PersonalizeBaseOperator(AwsBaseOperator[PersonalizeHook]):
             botocore_config=self.botocore_config,
         )
 
-    def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> dict[str, Any]:
+    def execute_complete(
+        self, context: Context, event: dict[str, Any] | None = None, target: str = "active"
+    ) -> dict[str, Any]:
         validated_event = validate_execute_complete_event(event)
         arn = validated_event.get("resource_arn")
         if validated_event.get("status") != "success":
@@ -230,7 +254,7 @@ class PersonalizeBaseOperator(AwsBaseOperator[PersonalizeHook]):
                 f"Error while waiting for Personalize {self.resource.label} {arn}: "
                 f"{validated_event.get('message', validated_event)}"
             )
-        self.log.info("Personalize %s %s is ACTIVE", self.resource.label, arn)
+        self.log.info("Personalize %s %s is %s", self.resource.label, arn, self._goal(target))
         return self.xcom_value(self.hook.describe(self.resource, str(arn)))
 
 
@@ -257,6 +281,7 @@ class PersonalizeCreateResourceOperator(PersonalizeBaseOperator):
     def __init__(self, *, update_if_changed: bool = True, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.update_if_changed = update_if_changed
+        self._limit_attempt = 0  # LimitExceeded retries already waited for (carried across a deferral)
 
     def build_request(self, context: Context) -> dict[str, Any]:
         """Keyword arguments of the ``Create*`` call (None values are dropped)."""
@@ -275,8 +300,25 @@ class PersonalizeCreateResourceOperator(PersonalizeBaseOperator):
         return None
 
     def current_definition(self, description: dict[str, Any]) -> dict[str, Any]:
-        """The definition to compare against; overridden where an in-flight update supersedes it."""
-        return description
+        """
+        The definition to compare against: the description, with the latest in-place update's fields over it.
+
+        An update in flight (or done) is what the resource is becoming, so a retried task that already sent it does
+        not send it again; a failed update changed nothing.
+        """
+        key = self.resource.update_key
+        update = description.get(key) if key else None
+        if not update or update.get("status") in self.resource.failed_statuses:
+            return description
+        return {**description, **self.update_overlay(update, description)}
+
+    def update_overlay(self, update: dict[str, Any], description: dict[str, Any]) -> dict[str, Any]:
+        """The definition fields an update summary carries (most summaries use the request's own names)."""
+        return {k: v for k, v in update.items() if k in self.updatable_fields}
+
+    def can_update(self, diffs: dict[str, tuple[Any, Any]]) -> bool:
+        """Whether the differing fields can all be changed in place."""
+        return set(diffs) <= self.updatable_fields
 
     def drift(self, request: dict[str, Any], description: dict[str, Any]) -> dict[str, tuple[Any, Any]]:
         """Differing fields as ``{field: (actual, expected)}``."""
@@ -290,7 +332,7 @@ class PersonalizeCreateResourceOperator(PersonalizeBaseOperator):
                 expected, actual = json.loads(expected), json.loads(actual) if actual else actual
             elif field in self.case_insensitive_fields and isinstance(actual, str):
                 expected, actual = str(expected).upper(), actual.upper()
-            if not _matches(expected, actual):
+            if not matches(expected, actual):
                 diffs[field] = (actual, expected)
         return diffs
 
@@ -298,27 +340,49 @@ class PersonalizeCreateResourceOperator(PersonalizeBaseOperator):
         raise NotImplementedError  # only called when updatable_fields is non-empty
 
     def _create(self, request: dict[str, Any]) -> str:
+        """
+        Send the ``Create*`` call, backing off (bounded, doubling) while Personalize answers a transient error.
+
+        Deferrable operators wait out the back-off in the triggerer (a timer trigger, then the whole execute again,
+        which adopts anything created meanwhile) so a quota full for half an hour holds no worker slot.
+        """
         spec = self.resource
         create = getattr(self.hook.client, f"create_{spec.kind}")
-        for attempt in range(self.limit_exceeded_max_retries + 1):
+        while True:
             try:
                 return str(create(**request)[spec.arn_key])
             except ClientError as error:
-                retries_left = attempt < self.limit_exceeded_max_retries
-                if error_code(error) not in self.transient_create_errors or not retries_left:
+                attempt = self._limit_attempt
+                if error_code(error) not in self.transient_create_errors or attempt >= self.limit_exceeded_max_retries:
                     raise
                 delay = min(self.limit_exceeded_retry_delay * 2**attempt, _MAX_LIMIT_BACKOFF)
+                self._limit_attempt += 1
                 self.log.warning(
-                    "Personalize cannot create %s %r yet (%s); retry %d/%d in %ss",
+                    "Personalize cannot create %s %r yet (%s); retry %d/%d in %ss%s",
                     spec.label,
                     request.get(spec.name_key),
                     error,
                     attempt + 1,
                     self.limit_exceeded_max_retries,
                     delay,
+                    " (deferred, no worker slot held)" if self.deferrable else "",
                 )
+                if self.deferrable:
+                    from airflow.providers.standard.triggers.temporal import TimeDeltaTrigger
+
+                    self.defer(
+                        trigger=TimeDeltaTrigger(timedelta(seconds=delay)),
+                        method_name="resume_after_limit",
+                        kwargs={"limit_attempt": self._limit_attempt},
+                    )
                 time.sleep(delay)
-        raise AssertionError("unreachable")  # pragma: no cover
+
+    def resume_after_limit(
+        self, context: Context, event: dict[str, Any] | None = None, limit_attempt: int = 0
+    ) -> dict[str, Any]:
+        """Back from a LimitExceeded back-off in the triggerer: look again, then create (or adopt)."""
+        self._limit_attempt = limit_attempt
+        return self.execute(context)
 
     def _adopt(self, request: dict[str, Any], description: dict[str, Any]) -> dict[str, Any]:
         spec = self.resource
@@ -327,7 +391,7 @@ class PersonalizeCreateResourceOperator(PersonalizeBaseOperator):
         if not diffs:
             self.log.info("Adopting existing %s %r (%s)", spec.label, name, arn)
             return description
-        if self.update_if_changed and set(diffs) <= self.updatable_fields:
+        if self.update_if_changed and self.can_update(diffs):
             self.log.info("Updating %s %r (%s): %s changed", spec.label, name, arn, ", ".join(sorted(diffs)))
             self.update(arn, request, diffs)
             return self.hook.describe(spec, arn)
@@ -365,7 +429,7 @@ class PersonalizeCreateResourceOperator(PersonalizeBaseOperator):
                     "Previous %s %r failed (%s); starting a new one",
                     spec.label,
                     name,
-                    failure_reason(existing),
+                    failure_reason(spec, existing),
                 )
                 continue
             return self._adopt(request, existing)
@@ -397,8 +461,6 @@ class PersonalizeJobOperator(PersonalizeCreateResourceOperator):
     """
 
     transient_create_errors = frozenset({"LimitExceededException", "ResourceInUseException"})
-    default_waiter_delay = 60
-    default_waiter_max_attempts = 720
 
     def __init__(
         self,
@@ -454,6 +516,7 @@ class PersonalizeDeleteResourceOperator(PersonalizeBaseOperator):
 
     arn_argument: ClassVar[str]
     default_waiter_delay = 15
+    links_resource = False
 
     @property
     def resource_arn(self) -> str:
@@ -489,7 +552,9 @@ class PersonalizeDeleteResourceOperator(PersonalizeBaseOperator):
         self.hook.wait_deleted(spec, arn, self.waiter_delay, self.waiter_max_attempts)
         return self._deleted(arn)
 
-    def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> dict[str, Any]:
+    def execute_complete(
+        self, context: Context, event: dict[str, Any] | None = None, target: str = "deleted"
+    ) -> dict[str, Any]:
         validated_event = validate_execute_complete_event(event)
         arn = str(validated_event.get("resource_arn"))
         if validated_event.get("status") != "success":
@@ -498,6 +563,51 @@ class PersonalizeDeleteResourceOperator(PersonalizeBaseOperator):
                 f"{validated_event.get('message', validated_event)}"
             )
         return self._deleted(arn)
+
+
+
+class PersonalizeTransitionOperator(PersonalizeBaseOperator):
+    """
+    Move an existing resource to another state with one action call, and wait until it is there.
+
+    Idempotent: a resource already in the target state, or on its way there, is only waited for; one in a state
+    the action does not apply to fails with its status, except where the action is moot (``moot_statuses``: a
+    training that already ended cannot be stopped, and need not be). Subclasses set ``resource``,
+    ``arn_argument``, ``action`` (the client method), ``target`` and the status sets.
+    """
+
+    arn_argument: ClassVar[str]
+    action: ClassVar[str]
+    target: ClassVar[str]
+    #: Statuses in which Personalize accepts the action.
+    from_statuses: ClassVar[frozenset[str]]
+    #: Statuses between the action and the target.
+    on_the_way: ClassVar[frozenset[str]]
+    moot_statuses: ClassVar[frozenset[str]] = frozenset()
+
+    @property
+    def resource_arn(self) -> str:
+        return str(getattr(self, self.arn_argument))
+
+    def execute(self, context: Context) -> dict[str, Any]:
+        spec, arn = self.resource, self.resource_arn
+        description = self.hook.describe(spec, arn)
+        status = description.get("status")
+        goal = self._goal(self.target)
+        if status in self.from_statuses:
+            self.log.info("%s: Personalize %s %s is %s", self.action, spec.label, arn, status)
+            getattr(self.hook.client, self.action)(**{spec.arn_key: arn})
+            description = self.hook.describe(spec, arn)
+        elif status in self.moot_statuses:
+            self.log.info("Personalize %s %s is %s: nothing to %s", spec.label, arn, status, self.action)
+            return self.xcom_value(description)
+        elif status not in self.on_the_way and waiter_outcome(spec, description, self.target) != "success":
+            raise PersonalizeResourceInUseError(
+                f"Cannot {self.action.replace('_', ' ')} Personalize {spec.label} {arn}: its status is "
+                f"{status!r}, expected one of {sorted(self.from_statuses | self.on_the_way | {goal})}"
+            )
+        self.persist_link(context, description)
+        return self.wait_until_active(context, description, self.target)
 
 
 def prune(request: dict[str, Any]) -> dict[str, Any]:

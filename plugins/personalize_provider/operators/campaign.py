@@ -7,15 +7,16 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.providers.amazon.aws.utils.mixins import aws_template_fields
 
-from personalize_provider.links.personalize import PersonalizeCampaignLink, PersonalizeRecommenderLink
-from personalize_provider.operators.base import PersonalizeCreateResourceOperator, prune
+from personalize_provider.operators.base import (
+    PersonalizeCreateResourceOperator,
+    PersonalizeTransitionOperator,
+    prune,
+)
 from personalize_provider.resources import CAMPAIGN, RECOMMENDER
 from personalize_provider.utils.coerce import to_bool, to_dict, to_int, to_str_map
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
-
-_IN_FLIGHT = ("CREATE PENDING", "CREATE IN_PROGRESS")
 
 
 def _endpoint_config(
@@ -59,7 +60,6 @@ class PersonalizeCreateCampaignOperator(PersonalizeCreateResourceOperator):
 
     resource = CAMPAIGN
     updatable_fields = frozenset({"solutionVersionArn", "minProvisionedTPS", "campaignConfig"})
-    operator_extra_links = (PersonalizeCampaignLink(),)
     template_fields: Sequence[str] = aws_template_fields(
         "name", "solution_version_arn", "min_provisioned_tps", "campaign_config", "tags"
     )
@@ -97,12 +97,6 @@ class PersonalizeCreateCampaignOperator(PersonalizeCreateResourceOperator):
         head, sep, _ = str(request["solutionVersionArn"]).rpartition("/")
         return head if sep and head.count("/") >= 1 else None
 
-    def current_definition(self, description: dict[str, Any]) -> dict[str, Any]:
-        update = description.get("latestCampaignUpdate") or {}
-        if update.get("status") in _IN_FLIGHT:
-            return {**description, **{k: v for k, v in update.items() if k in self.updatable_fields}}
-        return description
-
     def update(self, arn: str, request: dict[str, Any], diffs: dict[str, tuple[Any, Any]]) -> None:
         self.hook.client.update_campaign(
             campaignArn=arn, **{k: v for k, v in request.items() if k in self.updatable_fields}
@@ -125,7 +119,6 @@ class PersonalizeCreateRecommenderOperator(PersonalizeCreateResourceOperator):
 
     resource = RECOMMENDER
     updatable_fields = frozenset({"recommenderConfig"})
-    operator_extra_links = (PersonalizeRecommenderLink(),)
     template_fields: Sequence[str] = aws_template_fields(
         "name", "dataset_group_arn", "recipe_arn", "recommender_config", "tags"
     )
@@ -161,13 +154,52 @@ class PersonalizeCreateRecommenderOperator(PersonalizeCreateResourceOperator):
             }
         )
 
-    def current_definition(self, description: dict[str, Any]) -> dict[str, Any]:
-        update = description.get("latestRecommenderUpdate") or {}
-        if update.get("status") in _IN_FLIGHT and update.get("recommenderConfig"):
-            return {**description, "recommenderConfig": update["recommenderConfig"]}
-        return description
-
     def update(self, arn: str, request: dict[str, Any], diffs: dict[str, tuple[Any, Any]]) -> None:
         self.hook.client.update_recommender(
             recommenderArn=arn, recommenderConfig=request["recommenderConfig"]
         )
+
+
+class _RecommenderTransitionOperator(PersonalizeTransitionOperator):
+    resource = RECOMMENDER
+    arn_argument = "recommender_arn"
+    template_fields: Sequence[str] = aws_template_fields("recommender_arn")
+
+    def __init__(self, *, recommender_arn: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.recommender_arn = recommender_arn
+
+
+class PersonalizeStopRecommenderOperator(_RecommenderTransitionOperator):
+    """
+    Stop a domain recommender (the only way to pause its billing) and wait until it is INACTIVE.
+
+    A recommender already stopped or stopping is only waited for; one still being created or started fails with
+    its status. Its model is kept: :class:`PersonalizeStartRecommenderOperator` resumes serving.
+
+    :param recommender_arn: Recommender to stop.
+
+    Returns (XCom) ``{"arn", "name", "status", "datasetGroupArn", "recipeArn"}``.
+    """
+
+    action = "stop_recommender"
+    target = "inactive"
+    from_statuses = frozenset({"ACTIVE"})
+    on_the_way = frozenset({"STOP PENDING", "STOP IN_PROGRESS"})
+
+
+class PersonalizeStartRecommenderOperator(_RecommenderTransitionOperator):
+    """
+    Start a stopped domain recommender and wait until it is ACTIVE (serving, and billed, again).
+
+    A recommender already active or starting is only waited for; one being stopped fails with its status.
+
+    :param recommender_arn: Recommender to start.
+
+    Returns (XCom) ``{"arn", "name", "status", "datasetGroupArn", "recipeArn"}``.
+    """
+
+    action = "start_recommender"
+    target = "active"
+    from_statuses = frozenset({"INACTIVE"})
+    on_the_way = frozenset({"START PENDING", "START IN_PROGRESS"})

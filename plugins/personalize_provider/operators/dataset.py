@@ -8,13 +8,6 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.providers.amazon.aws.utils.mixins import aws_template_fields
 
-from personalize_provider.links.personalize import (
-    PersonalizeDatasetGroupLink,
-    PersonalizeDatasetLink,
-    PersonalizeEventTrackerLink,
-    PersonalizeFilterLink,
-    PersonalizeSchemaLink,
-)
 from personalize_provider.operators.base import PersonalizeCreateResourceOperator, prune
 from personalize_provider.resources import DATASET, DATASET_GROUP, EVENT_TRACKER, FILTER, SCHEMA
 
@@ -37,7 +30,6 @@ class PersonalizeCreateDatasetGroupOperator(PersonalizeCreateResourceOperator):
     """
 
     resource = DATASET_GROUP
-    operator_extra_links = (PersonalizeDatasetGroupLink(),)
     template_fields: Sequence[str] = aws_template_fields("name", "domain", "role_arn", "kms_key_arn", "tags")
 
     def __init__(
@@ -82,7 +74,6 @@ class PersonalizeCreateSchemaOperator(PersonalizeCreateResourceOperator):
     """
 
     resource = SCHEMA
-    operator_extra_links = (PersonalizeSchemaLink(),)
     template_fields: Sequence[str] = aws_template_fields("name", "schema", "domain")
 
     def __init__(
@@ -102,6 +93,10 @@ class PersonalizeCreateDatasetOperator(PersonalizeCreateResourceOperator):
     """
     Create (or adopt) a dataset in a dataset group and wait until it is ACTIVE.
 
+    An existing dataset with another ``schema_arn`` has its schema replaced in place (``UpdateDataset``, e.g. to
+    add an item column; Personalize checks the new schema is compatible) unless ``update_if_changed=False``,
+    and the operator waits until the update is ACTIVE.
+
     :param name: Dataset name.
     :param dataset_group_arn: Dataset group the dataset belongs to.
     :param dataset_type: ``Interactions``, ``Items``, ``Users``, ``Actions`` or ``Action_Interactions``.
@@ -112,8 +107,8 @@ class PersonalizeCreateDatasetOperator(PersonalizeCreateResourceOperator):
     """
 
     resource = DATASET
+    updatable_fields = frozenset({"schemaArn"})
     case_insensitive_fields = frozenset({"datasetType"})
-    operator_extra_links = (PersonalizeDatasetLink(),)
     template_fields: Sequence[str] = aws_template_fields(
         "name", "dataset_group_arn", "dataset_type", "schema_arn", "tags"
     )
@@ -146,6 +141,9 @@ class PersonalizeCreateDatasetOperator(PersonalizeCreateResourceOperator):
             }
         )
 
+    def update(self, arn: str, request: dict[str, Any], diffs: dict[str, tuple[Any, Any]]) -> None:
+        self.hook.client.update_dataset(datasetArn=arn, schemaArn=request["schemaArn"])
+
 
 class PersonalizeCreateFilterOperator(PersonalizeCreateResourceOperator):
     """
@@ -161,7 +159,6 @@ class PersonalizeCreateFilterOperator(PersonalizeCreateResourceOperator):
     """
 
     resource = FILTER
-    operator_extra_links = (PersonalizeFilterLink(),)
     template_fields: Sequence[str] = aws_template_fields(
         "name", "dataset_group_arn", "filter_expression", "tags"
     )
@@ -205,7 +202,6 @@ class PersonalizeCreateEventTrackerOperator(PersonalizeCreateResourceOperator):
     """
 
     resource = EVENT_TRACKER
-    operator_extra_links = (PersonalizeEventTrackerLink(),)
     template_fields: Sequence[str] = aws_template_fields("name", "dataset_group_arn", "tags")
 
     def __init__(

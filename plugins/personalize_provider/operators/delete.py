@@ -16,6 +16,7 @@ from personalize_provider.resources import (
     DATASET_GROUP,
     EVENT_TRACKER,
     FILTER,
+    METRIC_ATTRIBUTION,
     RECOMMENDER,
     SCHEMA,
     SOLUTION,
@@ -85,6 +86,18 @@ class PersonalizeDeleteEventTrackerOperator(PersonalizeDeleteResourceOperator):
         self.event_tracker_arn = event_tracker_arn
 
 
+class PersonalizeDeleteMetricAttributionOperator(PersonalizeDeleteResourceOperator):
+    """Delete a metric attribution and wait until it is gone. :param metric_attribution_arn: Attribution."""
+
+    resource = METRIC_ATTRIBUTION
+    arn_argument = "metric_attribution_arn"
+    template_fields: Sequence[str] = aws_template_fields("metric_attribution_arn")
+
+    def __init__(self, *, metric_attribution_arn: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.metric_attribution_arn = metric_attribution_arn
+
+
 class PersonalizeDeleteDatasetOperator(PersonalizeDeleteResourceOperator):
     """Delete a dataset and wait until it is gone. :param dataset_arn: Dataset to delete."""
 
@@ -132,8 +145,8 @@ class PersonalizeTeardownDatasetGroupOperator(AwsBaseOperator[PersonalizeHook]):
     """
     Delete a dataset group and everything in it, in the order Personalize requires.
 
-    Campaigns, recommenders, solutions, filters, event trackers, datasets, then the group (jobs
-    cannot be deleted and go with the group). Waits synchronously between stages; not deferrable.
+    Campaigns, recommenders, solutions, filters, event trackers, the metric attribution, datasets, then the
+    group (jobs cannot be deleted and go with the group). Waits synchronously between stages; not deferrable.
 
     :param dataset_group_arn: Dataset group to tear down (or give ``dataset_group_name``).
     :param dataset_group_name: Name of the dataset group, looked up when no ARN is given.

@@ -7,16 +7,11 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.providers.amazon.aws.utils.mixins import aws_template_fields
 
-from personalize_provider.links.personalize import (
-    PersonalizeBatchInferenceJobLink,
-    PersonalizeBatchSegmentJobLink,
-    PersonalizeDatasetExportJobLink,
-    PersonalizeDatasetImportJobLink,
-)
 from personalize_provider.operators.base import PersonalizeJobOperator, prune
 from personalize_provider.resources import (
     BATCH_INFERENCE_JOB,
     BATCH_SEGMENT_JOB,
+    DATA_DELETION_JOB,
     DATASET_EXPORT_JOB,
     DATASET_IMPORT_JOB,
 )
@@ -46,7 +41,6 @@ class PersonalizeDatasetImportJobOperator(PersonalizeJobOperator):
     """
 
     resource = DATASET_IMPORT_JOB
-    operator_extra_links = (PersonalizeDatasetImportJobLink(),)
     template_fields: Sequence[str] = aws_template_fields(
         "dataset_arn",
         "data_location",
@@ -107,7 +101,6 @@ class PersonalizeDatasetExportJobOperator(PersonalizeJobOperator):
     """
 
     resource = DATASET_EXPORT_JOB
-    operator_extra_links = (PersonalizeDatasetExportJobLink(),)
     template_fields: Sequence[str] = aws_template_fields(
         "dataset_arn", "s3_output_path", "role_arn", "ingestion_mode", "kms_key_arn", *_JOB_FIELDS
     )
@@ -207,15 +200,20 @@ class PersonalizeBatchInferenceJobOperator(_BatchJobOperator):
     :param num_results: Recommendations per input line.
     :param filter_arn: Filter to apply.
     :param batch_inference_job_config: e.g. ``{"itemExplorationConfig": {...}}``.
-    :param batch_inference_job_mode: ``BATCH_INFERENCE`` or ``THEME_GENERATION``.
+    :param batch_inference_job_mode: ``BATCH_INFERENCE`` or ``THEME_GENERATION`` (themes: Similar-Items only).
+    :param theme_generation_config: With ``THEME_GENERATION``, e.g.
+        ``{"fieldsForThemeGeneration": {"itemName": "TITLE"}}`` (the items column holding the names), or just the
+        column name as a string. Given without a mode, the mode is ``THEME_GENERATION``.
 
     Returns (XCom) ``{"arn", "name", "status", "solutionVersionArn"}``.
     """
 
     resource = BATCH_INFERENCE_JOB
-    operator_extra_links = (PersonalizeBatchInferenceJobLink(),)
     template_fields: Sequence[str] = aws_template_fields(
-        *_BatchJobOperator.batch_fields, "batch_inference_job_config", "batch_inference_job_mode"
+        *_BatchJobOperator.batch_fields,
+        "batch_inference_job_config",
+        "batch_inference_job_mode",
+        "theme_generation_config",
     )
 
     def __init__(
@@ -223,19 +221,44 @@ class PersonalizeBatchInferenceJobOperator(_BatchJobOperator):
         *,
         batch_inference_job_config: dict[str, Any] | str | None = None,
         batch_inference_job_mode: str | None = None,
+        theme_generation_config: dict[str, Any] | str | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.batch_inference_job_config = batch_inference_job_config
         self.batch_inference_job_mode = batch_inference_job_mode
+        self.theme_generation_config = theme_generation_config
+
+    def _theme_config(self) -> dict[str, Any] | None:
+        raw = self.theme_generation_config
+        if not raw:
+            return None
+        if isinstance(raw, str) and not raw.lstrip().startswith("{"):
+            return {"fieldsForThemeGeneration": {"itemName": raw}}  # just the column
+        config = to_dict(raw, "theme_generation_config")
+        if not (config.get("fieldsForThemeGeneration") or {}).get("itemName"):
+            raise ValueError(
+                "theme_generation_config needs fieldsForThemeGeneration.itemName (the items column with the "
+                f"names to build themes from), got {config!r}"
+            )
+        return config
 
     def build_definition(self, context: Context) -> dict[str, Any]:
         config = to_dict(self.batch_inference_job_config, "batch_inference_job_config")
+        themes = self._theme_config()
+        mode = str(self.batch_inference_job_mode or ("THEME_GENERATION" if themes else "")).upper() or None
+        if mode not in (None, "BATCH_INFERENCE", "THEME_GENERATION"):
+            raise ValueError(f"batch_inference_job_mode must be BATCH_INFERENCE or THEME_GENERATION, got {mode!r}")
+        if mode == "THEME_GENERATION" and not themes:
+            raise ValueError("batch_inference_job_mode THEME_GENERATION needs theme_generation_config")
+        if themes and mode != "THEME_GENERATION":
+            raise ValueError(f"theme_generation_config only applies to THEME_GENERATION, not {mode}")
         return prune(
             {
                 **super().build_definition(context),
                 "batchInferenceJobConfig": config or None,
-                "batchInferenceJobMode": self.batch_inference_job_mode or None,
+                "batchInferenceJobMode": mode,
+                "themeGenerationConfig": themes,
             }
         )
 
@@ -250,5 +273,51 @@ class PersonalizeBatchSegmentJobOperator(_BatchJobOperator):
     """
 
     resource = BATCH_SEGMENT_JOB
-    operator_extra_links = (PersonalizeBatchSegmentJobLink(),)
     template_fields: Sequence[str] = aws_template_fields(*_BatchJobOperator.batch_fields)
+
+
+class PersonalizeDataDeletionJobOperator(PersonalizeJobOperator):
+    """
+    Delete users' records from a dataset group (privacy requests) and wait until the job is COMPLETED.
+
+    Personalize removes every interaction, user and action-interaction record of the listed users, bulk and
+    streamed; it can take up to a day, and the group's imports and trainings wait (ResourceInUse) meanwhile.
+    Models already trained keep what they learned until the next training. The job name is derived from the
+    run and the definition, so a retried task re-attaches to its job instead of starting a second one.
+
+    :param dataset_group_arn: Dataset group to delete from.
+    :param data_location: S3 path of a CSV file with a single ``USER_ID`` column.
+    :param role_arn: IAM role Personalize assumes to read the file.
+
+    Returns (XCom) ``{"arn", "name", "status", "datasetGroupArn", "numDeleted"}``.
+    """
+
+    resource = DATA_DELETION_JOB
+    template_fields: Sequence[str] = aws_template_fields(
+        "dataset_group_arn", "data_location", "role_arn", *_JOB_FIELDS
+    )
+
+    def __init__(
+        self,
+        *,
+        dataset_group_arn: str,
+        data_location: str,
+        role_arn: str,
+        tags: list[dict[str, str]] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.dataset_group_arn = dataset_group_arn
+        self.data_location = data_location
+        self.role_arn = role_arn
+        self.tags = tags
+
+    def build_definition(self, context: Context) -> dict[str, Any]:
+        return prune(
+            {
+                "datasetGroupArn": self.dataset_group_arn,
+                "dataSource": {"dataLocation": self.data_location},
+                "roleArn": self.role_arn,
+                "tags": self.tags or None,
+            }
+        )

@@ -28,13 +28,15 @@ class PersonalizeRecommendationsSmokeCheckOperator(AwsBaseOperator[PersonalizeRu
     :param num_results: Recommendations requested per user. (default: 10)
     :param min_results: Fewest recommendations acceptable per user. (default: 1)
     :param filter_arn: Optional filter to apply.
+    :param actions: Ask for next best actions (GetActionRecommendations, a campaign of the
+        aws-next-best-action recipe) instead of items. (default: False)
 
     Returns (XCom) ``{"checked": n_users, "counts": {user_id: n_items}}``.
     """
 
     aws_hook_class = PersonalizeRuntimeHook
     template_fields: Sequence[str] = aws_template_fields(
-        "campaign_arn", "recommender_arn", "user_ids", "num_results", "min_results", "filter_arn"
+        "campaign_arn", "recommender_arn", "user_ids", "num_results", "min_results", "filter_arn", "actions"
     )
 
     def __init__(
@@ -46,6 +48,7 @@ class PersonalizeRecommendationsSmokeCheckOperator(AwsBaseOperator[PersonalizeRu
         num_results: int | str = 10,
         min_results: int | str = 1,
         filter_arn: str | None = None,
+        actions: bool = False,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -57,6 +60,9 @@ class PersonalizeRecommendationsSmokeCheckOperator(AwsBaseOperator[PersonalizeRu
         self.num_results = num_results
         self.min_results = min_results
         self.filter_arn = filter_arn
+        self.actions = actions
+        if actions and not campaign_arn:
+            raise ValueError("Next best actions come from a campaign: campaign_arn is required with actions=True")
 
     def execute(self, context: Context) -> dict[str, Any]:
         target = (
@@ -69,7 +75,8 @@ class PersonalizeRecommendationsSmokeCheckOperator(AwsBaseOperator[PersonalizeRu
         wanted, needed = to_int(self.num_results, "num_results"), to_int(self.min_results, "min_results") or 0
         counts: dict[str, int] = {}
         for user_id in self.user_ids:
-            items = self.hook.get_recommendations(userId=str(user_id), numResults=wanted, **target)
+            ask = self.hook.get_action_recommendations if self.actions else self.hook.get_recommendations
+            items = ask(userId=str(user_id), numResults=wanted, **target)
             counts[str(user_id)] = len(items)
         short = {user: n for user, n in counts.items() if n < needed}
         if not counts or short:

@@ -9,10 +9,11 @@ from airflow.providers.amazon.aws.operators.base_aws import AwsBaseOperator
 from airflow.providers.amazon.aws.utils.mixins import aws_template_fields
 
 from personalize_provider.hooks.personalize import PersonalizeHook
-from personalize_provider.links.personalize import PersonalizeSolutionLink, PersonalizeSolutionVersionLink
 from personalize_provider.operators.base import (
     PersonalizeCreateResourceOperator,
     PersonalizeJobOperator,
+    PersonalizeTransitionOperator,
+    matches,
     prune,
 )
 from personalize_provider.resources import SOLUTION, SOLUTION_VERSION
@@ -22,6 +23,9 @@ if TYPE_CHECKING:
     from airflow.sdk import Context
 
 TRAINING_MODES = ("FULL", "UPDATE", "AUTOTRAIN")
+#: The parts of solutionConfig that UpdateSolution can change (its solutionUpdateConfig); the rest is fixed.
+_UPDATABLE_CONFIG = ("autoTrainingConfig", "eventsConfig")
+_UPDATABLE_FLAGS = ("performAutoTraining", "performIncrementalUpdate")
 
 
 class PersonalizeCreateSolutionOperator(PersonalizeCreateResourceOperator):
@@ -30,6 +34,10 @@ class PersonalizeCreateSolutionOperator(PersonalizeCreateResourceOperator):
 
     Automatic training is sent as explicitly disabled unless ``perform_auto_training=True``:
     the API default is on, and an automatically trained solution bills training every week.
+
+    An existing solution whose automatic training (on/off, ``autoTrainingConfig``), incremental updates or
+    ``eventsConfig`` differ is updated in place (``UpdateSolution``) unless ``update_if_changed=False``; any other
+    difference (recipe, HPO, ...) needs a new solution and fails naming the fields.
 
     :param name: Solution name.
     :param dataset_group_arn: Dataset group to train on.
@@ -45,7 +53,7 @@ class PersonalizeCreateSolutionOperator(PersonalizeCreateResourceOperator):
     """
 
     resource = SOLUTION
-    operator_extra_links = (PersonalizeSolutionLink(),)
+    updatable_fields = frozenset({*_UPDATABLE_FLAGS, "solutionConfig"})
     template_fields: Sequence[str] = aws_template_fields(
         "name",
         "dataset_group_arn",
@@ -100,6 +108,28 @@ class PersonalizeCreateSolutionOperator(PersonalizeCreateResourceOperator):
             }
         )
 
+    def can_update(self, diffs: dict[str, tuple[Any, Any]]) -> bool:
+        if not super().can_update(diffs):
+            return False
+        actual, expected = diffs.get("solutionConfig", ({}, {}))
+        changed = {k for k, v in (expected or {}).items() if not matches(v, (actual or {}).get(k))}
+        return changed <= set(_UPDATABLE_CONFIG)
+
+    def update_overlay(self, update: dict[str, Any], description: dict[str, Any]) -> dict[str, Any]:
+        # The summary nests the config parts it changed under solutionUpdateConfig.
+        overlay = {k: update[k] for k in _UPDATABLE_FLAGS if k in update}
+        if update.get("solutionUpdateConfig"):
+            overlay["solutionConfig"] = {**(description.get("solutionConfig") or {}), **update["solutionUpdateConfig"]}
+        return overlay
+
+    def update(self, arn: str, request: dict[str, Any], diffs: dict[str, tuple[Any, Any]]) -> None:
+        config = request.get("solutionConfig") or {}
+        self.hook.client.update_solution(
+            solutionArn=arn,
+            **{k: request[k] for k in _UPDATABLE_FLAGS if k in request},
+            **prune({"solutionUpdateConfig": {k: config.get(k) for k in _UPDATABLE_CONFIG}}),
+        )
+
 
 class PersonalizeCreateSolutionVersionOperator(PersonalizeJobOperator):
     """
@@ -119,7 +149,6 @@ class PersonalizeCreateSolutionVersionOperator(PersonalizeJobOperator):
     """
 
     resource = SOLUTION_VERSION
-    operator_extra_links = (PersonalizeSolutionVersionLink(),)
     template_fields: Sequence[str] = aws_template_fields(
         "solution_arn", "training_mode", "job_name", "job_name_prefix", "tags"
     )
@@ -169,3 +198,28 @@ class PersonalizeGetSolutionMetricsOperator(AwsBaseOperator[PersonalizeHook]):
         metrics = {str(k): float(v) for k, v in (response.get("metrics") or {}).items()}
         self.log.info("Metrics of %s: %s", self.solution_version_arn, metrics)
         return {"solutionVersionArn": self.solution_version_arn, "metrics": metrics}
+
+
+class PersonalizeStopSolutionVersionOperator(PersonalizeTransitionOperator):
+    """
+    Stop a training in progress (billing stops with it) and wait until the version is CREATE STOPPED.
+
+    A training that already ended (ACTIVE, failed, stopped) has nothing to stop and is left as it is.
+
+    :param solution_version_arn: The solution version being trained.
+
+    Returns (XCom) ``{"arn", "name", "status", "solutionArn", ...}``.
+    """
+
+    resource = SOLUTION_VERSION
+    arn_argument = "solution_version_arn"
+    action = "stop_solution_version_creation"
+    target = "stopped"
+    from_statuses = frozenset({"CREATE PENDING", "CREATE IN_PROGRESS"})
+    on_the_way = frozenset({"CREATE STOPPING"})
+    moot_statuses = frozenset({"ACTIVE", "CREATE FAILED"})
+    template_fields: Sequence[str] = aws_template_fields("solution_version_arn")
+
+    def __init__(self, *, solution_version_arn: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.solution_version_arn = solution_version_arn

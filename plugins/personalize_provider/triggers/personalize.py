@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Literal
-
 from airflow.providers.amazon.aws.triggers.base import AwsBaseWaiterTrigger
 
 from personalize_provider.hooks.personalize import PersonalizeHook
 from personalize_provider.resources import get_spec
-
-WaitTarget = Literal["active", "deleted"]
 
 
 class PersonalizeResourceTrigger(AwsBaseWaiterTrigger):
@@ -21,8 +17,9 @@ class PersonalizeResourceTrigger(AwsBaseWaiterTrigger):
 
     :param resource: Resource kind, e.g. ``"dataset_import_job"`` (see ``personalize_provider.resources``).
     :param resource_arn: ARN of the resource to watch.
-    :param target: ``"active"`` to wait for ACTIVE (failing on CREATE FAILED & co.), ``"deleted"``
-        to wait until describe answers ResourceNotFoundException.
+    :param target: ``"active"`` to wait until done (ACTIVE, or COMPLETED for data deletion jobs; failing on CREATE
+        FAILED & co.), ``"deleted"`` to wait until describe answers ResourceNotFoundException, or another target
+        the resource spec declares (``"inactive"`` for a stopped recommender).
     :param waiter_delay: The amount of time in seconds to wait between attempts.
     :param waiter_max_attempts: The maximum number of attempts to be made.
     :param aws_conn_id: The Airflow connection used for AWS credentials.
@@ -36,7 +33,7 @@ class PersonalizeResourceTrigger(AwsBaseWaiterTrigger):
         *,
         resource: str,
         resource_arn: str,
-        target: WaitTarget = "active",
+        target: str = "active",
         waiter_delay: int = 30,
         waiter_max_attempts: int = 120,
         aws_conn_id: str | None = "aws_default",
@@ -45,17 +42,15 @@ class PersonalizeResourceTrigger(AwsBaseWaiterTrigger):
         botocore_config: dict | None = None,
     ) -> None:
         spec = get_spec(resource)
-        if target not in ("active", "deleted"):
-            raise ValueError(f"target must be 'active' or 'deleted', got {target!r}")
+        waiter_name = spec.waiter_name(target)  # refuses a target the resource type does not have
         key = spec.describe_key
         status_queries = [f"{key}.status", f"{key}.failureReason"]
-        if spec.kind in ("campaign", "recommender"):
-            update = "latestCampaignUpdate" if spec.kind == "campaign" else "latestRecommenderUpdate"
-            status_queries += [f"{key}.{update}.status", f"{key}.{update}.failureReason"]
-        verb = "creation" if target == "active" else "deletion"
+        if spec.update_key:
+            status_queries += [f"{key}.{spec.update_key}.status", f"{key}.{spec.update_key}.failureReason"]
+        verb = {"active": "creation", "deleted": "deletion"}.get(target, f"wait for {target}")
         super().__init__(
             serialized_fields={"resource": spec.kind, "resource_arn": resource_arn, "target": target},
-            waiter_name=spec.active_waiter if target == "active" else spec.deleted_waiter,
+            waiter_name=waiter_name,
             waiter_args={spec.arn_key: resource_arn},
             failure_message=f"Personalize {spec.label} {resource_arn} {verb} failed",
             status_message=f"Status of Personalize {spec.label} {resource_arn} is",
