@@ -6,8 +6,10 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from airflow.providers.amazon.aws.utils.mixins import aws_template_fields
+from botocore.exceptions import ClientError
 
 from personalize_provider.exceptions import PersonalizeResourceDriftError
+from personalize_provider.hooks.personalize import error_code
 from personalize_provider.operators.base import PersonalizeCreateResourceOperator, prune
 from personalize_provider.resources import METRIC_ATTRIBUTION
 from personalize_provider.utils.coerce import to_dict
@@ -106,14 +108,20 @@ class PersonalizeCreateMetricAttributionOperator(PersonalizeCreateResourceOperat
         return {**description, "metrics": _metrics(metrics)}
 
     def _create(self, request: dict[str, Any]) -> str:
-        others = list(self.hook.list_resources(self.resource, request["datasetGroupArn"]))
-        if others:
+        try:
+            return super()._create(request)
+        except ClientError as error:
+            if error_code(error) not in ("LimitExceededException", "ResourceAlreadyExistsException"):
+                raise
+            others = [m for m in self.hook.list_resources(self.resource, request["datasetGroupArn"])
+                      if m.get("name") != request["name"]]
+            if not others:
+                raise
             raise PersonalizeResourceDriftError(
                 f"Dataset group {request['datasetGroupArn']} already has metric attribution "
                 f"'{others[0].get('name')}' ({others[0].get('metricAttributionArn')}); a dataset group has at most "
                 f"one: use its name, or delete it first"
-            )
-        return super()._create(request)
+            ) from error
 
     def update(self, arn: str, request: dict[str, Any], diffs: dict[str, tuple[Any, Any]]) -> None:
         actual, expected = diffs.get("metrics", (request["metrics"], request["metrics"]))
@@ -122,7 +130,7 @@ class PersonalizeCreateMetricAttributionOperator(PersonalizeCreateResourceOperat
         remove = sorted(name for name, metric in current.items() if wanted.get(name) != metric)
         add = [metric for name, metric in sorted(wanted.items()) if current.get(name) != metric]
         output = request["metricsOutputConfig"] if "metricsOutputConfig" in diffs else None
-        if remove and add:
+        if set(remove) & {metric["metricName"] for metric in add}:
             # A changed metric is removed, then added back: one update may not name a metric twice.
             self.log.info("Removing metrics %s from %s before adding %s", remove, arn, [m["metricName"] for m in add])
             self.hook.client.update_metric_attribution(metricAttributionArn=arn, removeMetrics=remove)
