@@ -561,3 +561,49 @@ def test_operators_in_a_real_dag_run(airflow_db: Any, tmp_path_factory: pytest.T
         for key, value in running.env().items():
             patch.setenv(key, value)
         assert PersonalizeHook().find_by_name("dataset_group", f"{s3.prefix}-20260102") is None  # torn down
+
+
+def test_changed_settings_are_applied_in_place(stack: Stack) -> None:
+    """UpdateSolution (auto-training on, weekly) and UpdateDataset (a schema with a new item column) through the
+    create operators: applied, waited for, and a second run with the same settings sends nothing new."""
+    group = _run(PersonalizeCreateDatasetGroupOperator(task_id="g", name=stack.name("updates"), **FAST))
+    items_v1 = _run(PersonalizeCreateSchemaOperator(task_id="s1", name=stack.name("items-v1"),
+                                                    schema=synthetic.ITEMS_SCHEMA))
+    wider = {**synthetic.ITEMS_SCHEMA,
+             "fields": [*synthetic.ITEMS_SCHEMA["fields"], {"name": "TITLE", "type": ["null", "string"]}]}
+    items_v2 = _run(PersonalizeCreateSchemaOperator(task_id="s2", name=stack.name("items-v2"), schema=wider))
+
+    def dataset(schema_arn: str) -> PersonalizeCreateDatasetOperator:
+        return PersonalizeCreateDatasetOperator(task_id="items", name=stack.name("items"),
+                                                dataset_group_arn=group["arn"], dataset_type="Items",
+                                                schema_arn=schema_arn, **FAST)
+
+    first = _run(dataset(items_v1["arn"]))
+    replaced = _run(dataset(items_v2["arn"]))
+    assert replaced["arn"] == first["arn"] and replaced["schemaArn"] == items_v2["arn"]
+    described = _describe("dataset", first["arn"])
+    assert described and described["latestDatasetUpdate"]["schemaArn"] == items_v2["arn"]
+    assert described["latestDatasetUpdate"]["status"] == "ACTIVE"
+
+    def solution(**kw: Any) -> PersonalizeCreateSolutionOperator:
+        return PersonalizeCreateSolutionOperator(task_id="sol", name=stack.name("auto"),
+                                                 dataset_group_arn=group["arn"],
+                                                 recipe_arn="arn:aws:personalize:::recipe/aws-similar-items",
+                                                 **kw, **FAST)
+
+    created = _run(solution())
+    weekly = {"autoTrainingConfig": {"schedulingExpression": "rate(7 days)"}}
+    updated = _run(solution(perform_auto_training=True, solution_config=weekly))
+    assert updated["arn"] == created["arn"] and updated["performAutoTraining"] is True
+    current = _describe("solution", created["arn"])
+    assert current and current["latestSolutionUpdate"]["solutionUpdateConfig"] == weekly
+    again = solution(perform_auto_training=True, solution_config=weekly)
+    sent: list[str] = []
+    again.hook.conn.meta.events.register("before-call.personalize", lambda model, **_: sent.append(model.name))
+    assert _run(again)["arn"] == created["arn"]
+    assert sent and "UpdateSolution" not in sent  # adopted: the update is already applied
+    with pytest.raises(PersonalizeResourceDriftError, match="recipeArn"):
+        _run(PersonalizeCreateSolutionOperator(task_id="sol", name=stack.name("auto"),
+                                               dataset_group_arn=group["arn"],
+                                               recipe_arn="arn:aws:personalize:::recipe/aws-sims", **FAST))
+    _run(PersonalizeTeardownDatasetGroupOperator(task_id="t", dataset_group_arn=group["arn"], waiter_delay=1))

@@ -47,13 +47,16 @@ class UpdateOps(ResourceBase):
         update_config = p.get("solutionUpdateConfig") or {}
         if update_config.get("autoTrainingConfig"):
             interval_seconds(update_config["autoTrainingConfig"].get("schedulingExpression", "rate(7 days)"))
-            config = dict(solution.get("solutionConfig") or {})
-            config["autoTrainingConfig"] = update_config["autoTrainingConfig"]
-            changes["solutionConfig"] = config
+        if update_config:
+            changes["solutionConfig"] = {**(solution.get("solutionConfig") or {}), **update_config}
         now = time.time()
+        # The summary as DescribeSolution shapes it: the config parts changed nest under solutionUpdateConfig.
         changes["latestSolutionUpdate"] = {
-            **update_config,
+            "solutionUpdateConfig": update_config or None,
             "performAutoTraining": changes.get("performAutoTraining", solution.get("performAutoTraining")),
+            "performIncrementalUpdate": changes.get(
+                "performIncrementalUpdate", solution.get("performIncrementalUpdate")
+            ),
             "status": ACTIVE,
             "creationDateTime": now,
             "lastUpdatedDateTime": now,
