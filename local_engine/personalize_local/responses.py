@@ -44,6 +44,8 @@ class ControlPlaneResponses:
             "StopRecommender": backend.stop_recommender,
             "UpdateSolution": backend.update_solution,
             "UpdateDataset": backend.update_dataset,
+            "UpdateMetricAttribution": backend.update_metric_attribution,
+            "ListMetricAttributionMetrics": backend.list_metric_attribution_metrics,
             "StopSolutionVersionCreation": backend.stop_solution_version,
             "GetSolutionMetrics": backend.get_solution_metrics,
             "TagResource": backend.tag_resource,

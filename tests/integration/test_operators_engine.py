@@ -32,6 +32,7 @@ from personalize_provider.operators import (
     PersonalizeCreateDatasetOperator,
     PersonalizeCreateEventTrackerOperator,
     PersonalizeCreateFilterOperator,
+    PersonalizeCreateMetricAttributionOperator,
     PersonalizeCreateSchemaOperator,
     PersonalizeCreateSolutionOperator,
     PersonalizeCreateSolutionVersionOperator,
@@ -606,4 +607,22 @@ def test_changed_settings_are_applied_in_place(stack: Stack) -> None:
         _run(PersonalizeCreateSolutionOperator(task_id="sol", name=stack.name("auto"),
                                                dataset_group_arn=group["arn"],
                                                recipe_arn="arn:aws:personalize:::recipe/aws-sims", **FAST))
-    _run(PersonalizeTeardownDatasetGroupOperator(task_id="t", dataset_group_arn=group["arn"], waiter_delay=1))
+
+    # Metric attribution: created, adopted, a metric added in place; the teardown deletes it with the group.
+    watch = {"eventType": "watch", "metricName": "WATCH_TIME", "expression": "SUM(Interactions.EVENT_VALUE)"}
+    clicks = {"eventType": "click", "metricName": "CLICKS", "expression": "SAMPLECOUNT()"}
+
+    def attribution(*metrics: dict[str, str]) -> PersonalizeCreateMetricAttributionOperator:
+        return PersonalizeCreateMetricAttributionOperator(
+            task_id="attribution", name=stack.name("impact"), dataset_group_arn=group["arn"], metrics=list(metrics),
+            role_arn=ROLE, s3_output_path=f"s3://{stack.bucket}/attribution/", **FAST)
+
+    made = _run(attribution(watch))
+    assert made["status"] == "ACTIVE" and _run(attribution(watch))["arn"] == made["arn"]
+    assert _run(attribution(watch, clicks))["arn"] == made["arn"]
+    listed = PersonalizeHook().client.list_metric_attribution_metrics(metricAttributionArn=made["arn"])["metrics"]
+    assert sorted(m["metricName"] for m in listed) == ["CLICKS", "WATCH_TIME"]
+
+    torn = _run(PersonalizeTeardownDatasetGroupOperator(task_id="t", dataset_group_arn=group["arn"], waiter_delay=1))
+    assert torn["deleted"]["metric_attribution"] == [made["arn"]]
+    assert _describe("metric_attribution", made["arn"]) is None

@@ -36,6 +36,7 @@ KINDS: dict[str, Kind] = {
                 ("Filter", "datasetGroupArn"),
                 ("EventTracker", "datasetGroupArn"),
                 ("Recommender", "datasetGroupArn"),
+                ("MetricAttribution", "datasetGroupArn"),
             ),
         ),
         Kind("Schema", "schemaArn", "schema", asynchronous=False, dependents=(("Dataset", "schemaArn"),)),
@@ -61,6 +62,7 @@ KINDS: dict[str, Kind] = {
         Kind("Filter", "filterArn", "filter", list_parent="datasetGroupArn"),
         Kind("EventTracker", "eventTrackerArn", "event-tracker", list_parent="datasetGroupArn"),
         Kind("Recommender", "recommenderArn", "recommender", list_parent="datasetGroupArn"),
+        Kind("MetricAttribution", "metricAttributionArn", "metric-attribution", list_parent="datasetGroupArn"),
     ]
 }
 

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from ..config import Config
 from ..errors import InUse, NotFound
 from ..status import IN_PROGRESS, PENDING, UNFINISHED
+from .attribution import AttributionOps
 from .catalog import CatalogOps
 from .creates import CreateHooks
 from .kinds import KINDS, Kind, Params, Record, decode_token, encode_token
@@ -21,7 +22,7 @@ from .updates import UpdateOps
 Hook = Callable[[Params], tuple[Record, str | None]]
 
 
-class Backend(CreateHooks, UpdateOps, CatalogOps):
+class Backend(CreateHooks, UpdateOps, CatalogOps, AttributionOps):
     def __init__(self, config: Config) -> None:
         super().__init__(config)
         # Validation (uniqueness, concurrency limits) and insert happen under one lock, so two concurrent
@@ -41,6 +42,7 @@ class Backend(CreateHooks, UpdateOps, CatalogOps):
             "Filter": self._new_filter,
             "EventTracker": self._new_event_tracker,
             "Recommender": self._new_recommender,
+            "MetricAttribution": self._new_metric_attribution,
         }
 
     def create(self, kind: Kind, params: Params) -> Record:

@@ -23,7 +23,8 @@ log = logging.getLogger("personalize_local.jobs")
 Record = dict[str, Any]
 Handler = Callable[[Backend, Record, JobContext], Record]
 
-LIGHT_KINDS = {"DatasetGroup", "Dataset", "Solution", "Filter", "EventTracker", "Campaign", "CampaignUpdate"}
+LIGHT_KINDS = {"DatasetGroup", "Dataset", "Solution", "Filter", "EventTracker", "MetricAttribution", "Campaign",
+               "CampaignUpdate"}
 
 
 class JobRunner:
@@ -39,6 +40,7 @@ class JobRunner:
             "Solution": _noop,
             "Filter": _noop,
             "EventTracker": _noop,
+            "MetricAttribution": _noop,
             "Campaign": _deploy_campaign,
             **handlers,
         }
