@@ -74,13 +74,13 @@ class ControlPlaneResponses:
 
     def describe(self, kind: Kind, op: Any, params: Params) -> Record:
         member = next(iter(op.output_shape.members))  # e.g. "datasetGroup"
-        return {member: self.backend.describe(kind, params[kind.arn_field])}
+        return {member: kind.shown_status(self.backend.describe(kind, params[kind.arn_field]))}
 
     def list(self, kind: Kind, op: Any, params: Params) -> Record:
         parent = params.get(kind.list_parent) if kind.list_parent else None
         page, next_token = self.backend.list(kind, parent, params.get("nextToken"), params.get("maxResults"))
         member = next(m for m in op.output_shape.members if m != "nextToken")  # e.g. "datasetGroups"
-        result: Record = {member: page}
+        result: Record = {member: [kind.shown_status(record) for record in page]}
         if next_token is not None:
             result["nextToken"] = next_token
         return result

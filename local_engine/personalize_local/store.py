@@ -198,6 +198,14 @@ class Store:
             ).fetchall()
         return [tuple(r) for r in rows]
 
+    def delete_user_events(self, dataset_arn: str, user_ids: set[str]) -> int:
+        """Forget the PutEvents records of these users (a data deletion job); returns how many went."""
+        with self.transaction() as conn:
+            cursor = conn.executemany(
+                "DELETE FROM live_events WHERE dataset_arn=? AND user_id=?", [(dataset_arn, u) for u in user_ids]
+            )
+            return int(cursor.rowcount or 0)
+
     # Files ----------------------------------------------------------------------------------------------
     def dataset_path(self, dataset_arn: str) -> Path:
         return self.data_dir / "datasets" / (_slug(dataset_arn) + ".parquet")

@@ -17,6 +17,7 @@ from .runtime import Runtime
 from .training import run_recommender, run_training
 from .workers.autotrainer import AutoTrainer
 from .workers.batch import run_batch_inference, run_batch_segment
+from .workers.data_deletion import run_data_deletion
 from .workers.dataset_jobs import run_export, run_import
 from .workers.runner import JobRunner
 
@@ -57,6 +58,7 @@ def build(config: Config) -> Engine:
             "Recommender": run_recommender,
             "BatchInferenceJob": run_batch_inference,
             "BatchSegmentJob": run_batch_segment,
+            "DataDeletionJob": run_data_deletion,
         },
         on_active,
     )

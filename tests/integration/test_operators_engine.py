@@ -36,6 +36,7 @@ from personalize_provider.operators import (
     PersonalizeCreateSchemaOperator,
     PersonalizeCreateSolutionOperator,
     PersonalizeCreateSolutionVersionOperator,
+    PersonalizeDataDeletionJobOperator,
     PersonalizeDatasetExportJobOperator,
     PersonalizeDatasetImportJobOperator,
     PersonalizeDeleteCampaignOperator,
@@ -622,6 +623,15 @@ def test_changed_settings_are_applied_in_place(stack: Stack) -> None:
     assert _run(attribution(watch, clicks))["arn"] == made["arn"]
     listed = PersonalizeHook().client.list_metric_attribution_metrics(metricAttributionArn=made["arn"])["metrics"]
     assert sorted(m["metricName"] for m in listed) == ["CLICKS", "WATCH_TIME"]
+
+    # Data deletion job: runs to COMPLETED; a retry of the same run adopts it instead of deleting twice.
+    users_csv = stack.put("erase/users.csv", "USER_ID\nu1\nu2\n")
+    erase = PersonalizeDataDeletionJobOperator(task_id="erase", dataset_group_arn=group["arn"],
+                                               data_location=users_csv, role_arn=ROLE, **FAST)
+    erased = _run(erase, _context("manual__erase"))
+    assert erased["status"] == "COMPLETED" and erased["numDeleted"] == 0
+    assert _run(erase, _context("manual__erase"))["arn"] == erased["arn"]
+    assert len(list(PersonalizeHook().list_resources("data_deletion_job", group["arn"]))) == 1
 
     torn = _run(PersonalizeTeardownDatasetGroupOperator(task_id="t", dataset_group_arn=group["arn"], waiter_delay=1))
     assert torn["deleted"]["metric_attribution"] == [made["arn"]]

@@ -17,6 +17,34 @@ from .lookups import ResourceBase
 
 
 class CreateHooks(ResourceBase):
+    def _no_deletion_running(self, group_arn: str, what: str) -> None:
+        """Personalize holds a group's imports and trainings while a data deletion job runs in it."""
+        running = [j for j in self.store.records("DataDeletionJob", group_arn) if j["status"] in UNFINISHED]
+        if running:
+            raise InUse(f"Cannot {what} dataset group {group_arn} while data deletion job "
+                        f"{running[0]['dataDeletionJobArn']} is in progress")
+
+    def _new_data_deletion_job(self, p: Params) -> tuple[Record, str | None]:
+        group = self._require(p["datasetGroupArn"], "DatasetGroup")
+        arn = self.arn("data-deletion-job", p["jobName"])
+        self._unique("DataDeletionJob", arn, p["jobName"])
+        location = (p.get("dataSource") or {}).get("dataLocation", "")
+        if not location.startswith("s3://"):
+            raise InvalidInput("dataSource.dataLocation must be an s3:// path")
+        datasets = {d["datasetArn"] for d in self.store.records("Dataset", group["datasetGroupArn"])}
+        importing = [j for j in self.store.records("DatasetImportJob")
+                     if j["status"] in UNFINISHED and j["datasetArn"] in datasets]
+        if importing:
+            raise InUse(f"Cannot delete data from {group['datasetGroupArn']} while dataset import job "
+                        f"{importing[0]['datasetImportJobArn']} is in progress")
+        return {
+            "jobName": p["jobName"],
+            "dataDeletionJobArn": arn,
+            "datasetGroupArn": group["datasetGroupArn"],
+            "dataSource": p["dataSource"],
+            "roleArn": p["roleArn"],
+        }, group["datasetGroupArn"]
+
     def _new_dataset_group(self, p: Params) -> tuple[Record, str | None]:
         arn = self.arn("dataset-group", p["name"])
         self._unique("DatasetGroup", arn, p["name"])
@@ -59,6 +87,7 @@ class CreateHooks(ResourceBase):
         location = (p.get("dataSource") or {}).get("dataLocation", "")
         if not location.startswith("s3://"):
             raise InvalidInput("dataSource.dataLocation must be an s3:// path")
+        self._no_deletion_running(dataset["datasetGroupArn"], "import into")
         running = [j for j in self.store.records("DatasetImportJob") if j["status"] in UNFINISHED]
         if len(running) >= self.config.max_concurrent_imports:
             raise LimitExceeded(f"At most {self.config.max_concurrent_imports} dataset import jobs can run at once")
@@ -122,6 +151,7 @@ class CreateHooks(ResourceBase):
 
     def _new_solution_version(self, p: Params) -> tuple[Record, str | None]:
         solution = self._require_active(p["solutionArn"], "Solution")
+        self._no_deletion_running(solution["datasetGroupArn"], "train on")
         mode = p.get("trainingMode") or "FULL"
         versions = self.store.records("SolutionVersion", solution["solutionArn"])
         # Checked first: a client retrying a create whose response it lost learns its version exists.

@@ -21,6 +21,13 @@ class Kind:
     list_parent: str | None = None  # list filter parameter that matches the stored parent column
     asynchronous: bool = True  # created as CREATE PENDING and finished by a worker
     dependents: tuple[tuple[str, str], ...] = field(default_factory=tuple)  # (kind, field) blocking delete
+    # Status words this kind shows where they differ from the resources' (data deletion jobs: PENDING, ...).
+    status_words: tuple[tuple[str, str], ...] = field(default_factory=tuple)
+
+    def shown_status(self, record: Record) -> Record:
+        words = dict(self.status_words)
+        status = record.get("status")
+        return {**record, "status": words[status]} if status in words else record
 
 
 KINDS: dict[str, Kind] = {
@@ -63,6 +70,18 @@ KINDS: dict[str, Kind] = {
         Kind("EventTracker", "eventTrackerArn", "event-tracker", list_parent="datasetGroupArn"),
         Kind("Recommender", "recommenderArn", "recommender", list_parent="datasetGroupArn"),
         Kind("MetricAttribution", "metricAttributionArn", "metric-attribution", list_parent="datasetGroupArn"),
+        Kind(
+            "DataDeletionJob",
+            "dataDeletionJobArn",
+            "data-deletion-job",
+            list_parent="datasetGroupArn",
+            status_words=(
+                ("CREATE PENDING", "PENDING"),
+                ("CREATE IN_PROGRESS", "IN_PROGRESS"),
+                ("ACTIVE", "COMPLETED"),
+                ("CREATE FAILED", "FAILED"),
+            ),
+        ),
     ]
 }
 

@@ -43,6 +43,7 @@ class Backend(CreateHooks, UpdateOps, CatalogOps, AttributionOps):
             "EventTracker": self._new_event_tracker,
             "Recommender": self._new_recommender,
             "MetricAttribution": self._new_metric_attribution,
+            "DataDeletionJob": self._new_data_deletion_job,
         }
 
     def create(self, kind: Kind, params: Params) -> Record:
