@@ -42,12 +42,33 @@ def test_recommender_lifecycle(env: Env, frames: dict[str, pd.DataFrame], traine
     assert len(items) == 7
     assert [r["recommenderArn"] for r in p.list_recommenders(datasetGroupArn=group)["recommenders"]] == [arn]
 
+    # Stop and start go through Personalize's documented statuses; serving stops with the first.
+    seen = []
+
+    def status_until(done: str) -> dict[str, Any]:
+        def describe() -> dict[str, Any]:
+            record = p.describe_recommender(recommenderArn=arn)["recommender"]
+            seen.append(record["status"])
+            return dict(record)
+        return wait_for(describe, done=(done,))
+
     p.stop_recommender(recommenderArn=arn)
-    assert p.describe_recommender(recommenderArn=arn)["recommender"]["status"] == "INACTIVE"
+    assert p.describe_recommender(recommenderArn=arn)["recommender"]["status"] == "STOP PENDING"
+    with pytest.raises(ClientError) as exc:
+        rt.get_recommendations(recommenderArn=arn, userId="u1")
+    assert exc.value.response["Error"]["Code"] == "InvalidInputException"
+    with pytest.raises(ClientError) as exc:
+        p.start_recommender(recommenderArn=arn)  # still stopping
+    assert exc.value.response["Error"]["Code"] == "ResourceInUseException"
+    status_until("INACTIVE")
     with pytest.raises(ClientError) as exc:
         rt.get_recommendations(recommenderArn=arn, userId="u1")
     assert exc.value.response["Error"]["Code"] == "InvalidInputException"
     p.start_recommender(recommenderArn=arn)
+    assert p.describe_recommender(recommenderArn=arn)["recommender"]["status"] == "START PENDING"
+    status_until("ACTIVE")
+    assert set(seen) <= {"STOP PENDING", "STOP IN_PROGRESS", "INACTIVE", "START PENDING", "START IN_PROGRESS",
+                         "ACTIVE"}
     p.update_recommender(recommenderArn=arn, recommenderConfig={"itemExplorationConfig": {"explorationWeight": "0.5"}})
     updated = p.describe_recommender(recommenderArn=arn)["recommender"]
     assert updated["status"] == "ACTIVE" and updated["latestRecommenderUpdate"]["status"] == "ACTIVE"

@@ -2,8 +2,8 @@
 
 Every resource type the engine implements is created, waited for, described, re-adopted and deleted
 by the operators themselves (``operator.execute(context)``), with the Airflow ``aws_default``
-connection pointing at the local stack. Recommenders (domain dataset groups) are not implemented by
-the engine and are covered by the Stubber tests only.
+connection pointing at the local stack, including in-place updates, metric attributions, data deletion jobs and
+stopping and starting a domain recommender.
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ from personalize_provider.operators import (
     PersonalizeCreateEventTrackerOperator,
     PersonalizeCreateFilterOperator,
     PersonalizeCreateMetricAttributionOperator,
+    PersonalizeCreateRecommenderOperator,
     PersonalizeCreateSchemaOperator,
     PersonalizeCreateSolutionOperator,
     PersonalizeCreateSolutionVersionOperator,
@@ -48,6 +49,8 @@ from personalize_provider.operators import (
     PersonalizeDeleteSolutionOperator,
     PersonalizeGetSolutionMetricsOperator,
     PersonalizeRecommendationsSmokeCheckOperator,
+    PersonalizeStartRecommenderOperator,
+    PersonalizeStopRecommenderOperator,
     PersonalizeTeardownDatasetGroupOperator,
 )
 
@@ -636,3 +639,35 @@ def test_changed_settings_are_applied_in_place(stack: Stack) -> None:
     torn = _run(PersonalizeTeardownDatasetGroupOperator(task_id="t", dataset_group_arn=group["arn"], waiter_delay=1))
     assert torn["deleted"]["metric_attribution"] == [made["arn"]]
     assert _describe("metric_attribution", made["arn"]) is None
+
+
+def test_recommender_stopped_and_started_by_the_operators(stack: Stack) -> None:
+    """Stop (deferred: the trigger waits for INACTIVE over HTTP), a second stop is a no-op, then start again."""
+    frames = synthetic.generate(3000, seed=9, n_users=100, n_items=80)
+    group = _run(PersonalizeCreateDatasetGroupOperator(task_id="g", name=stack.name("vod"),
+                                                       domain="VIDEO_ON_DEMAND", **FAST))
+    for kind, doc in (("interactions", synthetic.INTERACTIONS_SCHEMA), ("items", synthetic.ITEMS_SCHEMA)):
+        schema = _run(PersonalizeCreateSchemaOperator(task_id=f"s_{kind}", name=stack.name(f"vod-{kind}"),
+                                                      schema=doc, domain="VIDEO_ON_DEMAND"))
+        dataset = _run(PersonalizeCreateDatasetOperator(task_id=f"d_{kind}", name=stack.name(f"vod-{kind}"),
+                                                        dataset_group_arn=group["arn"], dataset_type=kind,
+                                                        schema_arn=schema["arn"], **FAST))
+        _run(PersonalizeDatasetImportJobOperator(task_id=f"i_{kind}", dataset_arn=dataset["arn"], role_arn=ROLE,
+                                                 data_location=stack.put_frame(f"vod/{kind}.csv", frames[kind]),
+                                                 **FAST))
+    recommender = _run(PersonalizeCreateRecommenderOperator(
+        task_id="r", name=stack.name("top-picks"), dataset_group_arn=group["arn"],
+        recipe_arn="arn:aws:personalize:::recipe/aws-vod-top-picks", **FAST))
+    assert recommender["status"] == "ACTIVE"
+
+    stop = PersonalizeStopRecommenderOperator(task_id="stop", recommender_arn=recommender["arn"], deferrable=True,
+                                              **FAST)
+    assert _run_deferred(stop, _context())["status"] == "INACTIVE"
+    assert _run(PersonalizeStopRecommenderOperator(task_id="stop", recommender_arn=recommender["arn"],
+                                                   **FAST))["status"] == "INACTIVE"
+    with pytest.raises(Exception, match="InvalidInput"):
+        PersonalizeRuntimeHook().get_recommendations(recommenderArn=recommender["arn"], userId="u1")
+    start = PersonalizeStartRecommenderOperator(task_id="start", recommender_arn=recommender["arn"], **FAST)
+    assert _run(start)["status"] == "ACTIVE"
+    assert PersonalizeRuntimeHook().get_recommendations(recommenderArn=recommender["arn"], userId="u1")
+    _run(PersonalizeTeardownDatasetGroupOperator(task_id="t", dataset_group_arn=group["arn"], waiter_delay=1))

@@ -7,7 +7,7 @@ import time
 from ..autotrain import interval_seconds
 from ..errors import InUse, InvalidInput
 from ..schemas import check_for_dataset_type, parse_schema
-from ..status import ACTIVE, IN_PROGRESS, INACTIVE, PENDING, STOPPING, UNFINISHED
+from ..status import ACTIVE, IN_PROGRESS, INACTIVE, PENDING, STOPPING, TRANSITIONS, UNFINISHED
 from .kinds import Params, Record, campaign_config
 from .lookups import ResourceBase
 
@@ -110,15 +110,16 @@ class UpdateOps(ResourceBase):
 
     def stop_recommender(self, p: Params) -> Record:
         """Stopping only pauses serving (and, in AWS, billing); the trained model is kept."""
-        recommender = self._require(p["recommenderArn"], "Recommender")
-        if recommender["status"] != ACTIVE:
-            raise InUse(f"Only an ACTIVE recommender can be stopped; it is {recommender['status']}")
-        self.store.update(p["recommenderArn"], {"status": INACTIVE})
-        return {"recommenderArn": p["recommenderArn"]}
+        return self._recommender_transition(p["recommenderArn"], "RecommenderStop", ACTIVE, "stopped")
 
     def start_recommender(self, p: Params) -> Record:
-        recommender = self._require(p["recommenderArn"], "Recommender")
-        if recommender["status"] != INACTIVE:
-            raise InUse(f"Only an INACTIVE recommender can be started; it is {recommender['status']}")
-        self.store.update(p["recommenderArn"], {"status": ACTIVE})
-        return {"recommenderArn": p["recommenderArn"]}
+        return self._recommender_transition(p["recommenderArn"], "RecommenderStart", INACTIVE, "started")
+
+    def _recommender_transition(self, arn: str, job: str, accepted: str, verb: str) -> Record:
+        """STOP PENDING > STOP IN_PROGRESS > INACTIVE, or START PENDING > START IN_PROGRESS > ACTIVE (a job)."""
+        recommender = self._require(arn, "Recommender")
+        if recommender["status"] != accepted:
+            raise InUse(f"Only an {accepted} recommender can be {verb}; it is {recommender['status']}")
+        self.store.update(arn, {"status": TRANSITIONS[job][0]})
+        self.jobs.submit(arn, job)
+        return {"recommenderArn": arn}

@@ -16,7 +16,7 @@ from typing import Any
 
 from ..backend import KINDS, Backend
 from ..errors import ServiceError
-from ..status import ACTIVE, FAILED, IN_PROGRESS, PENDING, STOPPED, STOPPING, UNFINISHED
+from ..status import ACTIVE, FAILED, IN_PROGRESS, PENDING, STOPPED, STOPPING, TRANSITIONS, UNFINISHED
 from .context import Cancelled, JobContext
 
 log = logging.getLogger("personalize_local.jobs")
@@ -70,6 +70,9 @@ class JobRunner:
         try:
             if kind == "CampaignUpdate":
                 self._run_campaign_update(arn, context, started)
+                return
+            if kind in TRANSITIONS:
+                self._run_transition(arn, kind, context, started)
                 return
             record = store.get(arn)
             if record is None or record.get("status") not in (PENDING, IN_PROGRESS):
@@ -133,6 +136,17 @@ class JobRunner:
             time.sleep(min(0.1, remaining))
             remaining = self.backend.config.min_job_seconds - (time.monotonic() - started)
 
+    def _run_transition(self, arn: str, kind: str, context: JobContext, started: float) -> None:
+        store = self.backend.store
+        pending, in_progress, done = TRANSITIONS[kind]
+        self._pending(context)
+        record = store.get(arn)
+        if record is None or record.get("status") != pending:  # deleted meanwhile
+            return
+        store.update(arn, {"status": in_progress})
+        self._hold(started, context)
+        store.update(arn, {"status": done})
+
     def _run_campaign_update(self, arn: str, context: JobContext, started: float) -> None:
         store = self.backend.store
         campaign = store.get(arn)
@@ -195,6 +209,11 @@ class JobRunner:
                     self.submit(arn, "CampaignUpdate")
                 continue
             status = record.get("status")
+            transition = next((job for job, steps in TRANSITIONS.items() if status in steps[:2]), None)
+            if kind == "Recommender" and transition is not None:  # a stop or start cut short: finish it
+                store.update(arn, {"status": TRANSITIONS[transition][0]})
+                self.submit(arn, transition)
+                continue
             if status == STOPPING:
                 store.update(arn, {"status": STOPPED})
             elif status in (PENDING, IN_PROGRESS):
