@@ -35,10 +35,10 @@ def _exported(env: Env, dataset: str) -> pd.DataFrame:
     name = env.name("export")
     arn = env.personalize.create_dataset_export_job(
         jobName=name, datasetArn=dataset, ingestionMode="ALL", roleArn=env.role,
-        jobOutput={"s3DataDestination": {"path": f"s3://{env.bucket}/exports/{name}/"}})["datasetExportJobArn"]
+        jobOutput={"s3DataDestination": {"path": f"s3://{env.bucket}/deletion-exports/{name}/"}})["datasetExportJobArn"]
     job = wait_for(lambda: env.personalize.describe_dataset_export_job(datasetExportJobArn=arn)["datasetExportJob"])
     assert job["status"] == "ACTIVE", job
-    body = env.s3.get_object(Bucket=env.bucket, Key=f"exports/{name}/{name}_part_00000.csv")["Body"]
+    body = env.s3.get_object(Bucket=env.bucket, Key=f"deletion-exports/{name}/{name}_part_00000.csv")["Body"]
     return pd.read_csv(body, dtype={"USER_ID": str})
 
 
