@@ -113,6 +113,8 @@ class PersonalizeBaseOperator(AwsBaseOperator[PersonalizeHook]):
     resource: ClassVar[ResourceSpec]
     #: Whether the operator carries its resource's console link (not for deletes: the resource is gone).
     links_resource: ClassVar[bool] = True
+    #: Operators acting on an existing resource (deletes, transitions) name their templated ARN argument here.
+    arn_argument: ClassVar[str]
     #: Overrides of the resource spec's polling defaults for this kind of operator (deletes poll faster).
     default_waiter_delay: ClassVar[int | None] = None
     default_waiter_max_attempts: ClassVar[int | None] = None
@@ -144,6 +146,11 @@ class PersonalizeBaseOperator(AwsBaseOperator[PersonalizeHook]):
             if v is not None
         )
         self.deferrable = deferrable
+
+    @property
+    def resource_arn(self) -> str:
+        """The ARN the operator acts on, read from its templated ``arn_argument``."""
+        return str(getattr(self, self.arn_argument))
 
     # -- results -----------------------------------------------------------------------------------
 
@@ -514,13 +521,8 @@ class PersonalizeDeleteResourceOperator(PersonalizeBaseOperator):
     ``arn_argument`` (the name of their templated ARN argument).
     """
 
-    arn_argument: ClassVar[str]
     default_waiter_delay = 15
     links_resource = False
-
-    @property
-    def resource_arn(self) -> str:
-        return str(getattr(self, self.arn_argument))
 
     def _deleted(self, arn: str) -> dict[str, Any]:
         return {"arn": arn, "status": "DELETED"}
@@ -576,7 +578,6 @@ class PersonalizeTransitionOperator(PersonalizeBaseOperator):
     ``arn_argument``, ``action`` (the client method), ``target`` and the status sets.
     """
 
-    arn_argument: ClassVar[str]
     action: ClassVar[str]
     target: ClassVar[str]
     #: Statuses in which Personalize accepts the action.
@@ -584,10 +585,6 @@ class PersonalizeTransitionOperator(PersonalizeBaseOperator):
     #: Statuses between the action and the target.
     on_the_way: ClassVar[frozenset[str]]
     moot_statuses: ClassVar[frozenset[str]] = frozenset()
-
-    @property
-    def resource_arn(self) -> str:
-        return str(getattr(self, self.arn_argument))
 
     def execute(self, context: Context) -> dict[str, Any]:
         spec, arn = self.resource, self.resource_arn
