@@ -27,6 +27,7 @@ class Target:
     exploration: dict[str, str] | None
     recipe: str  # recipe (or domain use case) name
     domain: bool  # a domain recommender: Personalize shows no scores for these
+    source_arn: str  # the campaign or recommender addressed: metric attribution's EVENT_ATTRIBUTION_SOURCE
 
 
 class Runtime:
@@ -53,6 +54,7 @@ class Runtime:
                 config.get("itemExplorationConfig"),
                 RECIPES[recommender["recipeArn"]].name,
                 True,
+                recommender["recommenderArn"],
             )
         arn = params.get("campaignArn")
         if not arn:
@@ -71,6 +73,7 @@ class Runtime:
             config.get("itemExplorationConfig"),
             RECIPES[version["recipeArn"]].name,
             False,
+            arn,
         )
 
     def _filter(self, params: Record) -> CompiledFilter | None:
@@ -141,7 +144,7 @@ class Runtime:
             if item in ranked.promoted and promotion is not None:
                 entry["promotionName"] = promotion.name
             item_list.append(entry)
-        return {"itemList": item_list, "recommendationId": f"RID-{uuid.uuid4()}"}
+        return {"itemList": item_list, "recommendationId": self._recommendation_id(target)}
 
     def get_personalized_ranking(self, params: Record) -> Record:
         target = self._target(params)
@@ -156,5 +159,11 @@ class Runtime:
         )
         return {
             "personalizedRanking": [{"itemId": i, "score": s} for i, s in ranked],
-            "recommendationId": f"RID-{uuid.uuid4()}",
+            "recommendationId": self._recommendation_id(target),
         }
+
+    def _recommendation_id(self, target: Target) -> str:
+        """A new id, remembered with what served it: events that quote it are attributed to that source."""
+        recommendation_id = f"RID-{uuid.uuid4()}"
+        self.engine.store.record_recommendation(recommendation_id, target.source_arn)
+        return recommendation_id

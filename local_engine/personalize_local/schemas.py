@@ -19,7 +19,14 @@ REQUIRED_FIELDS = {
     "ACTIONS": {"ACTION_ID": {"string"}},
     "ACTION_INTERACTIONS": {"USER_ID": {"string"}, "ACTION_ID": {"string"}, "TIMESTAMP": {"long", "int"}},
 }
-RESERVED_OPTIONAL = {"EVENT_VALUE": {"float", "double", "int", "long"}, "EVENT_TYPE": {"string"}}
+# Optional fields with a reserved meaning in interactions: metric attribution reads the last two.
+RESERVED_OPTIONAL = {
+    "EVENT_VALUE": {"float", "double", "int", "long"},
+    "EVENT_TYPE": {"string"},
+    "IMPRESSION": {"string"},
+    "RECOMMENDATION_ID": {"string"},
+    "EVENT_ATTRIBUTION_SOURCE": {"string"},
+}
 
 
 ID_FIELDS = {"USER_ID", "ITEM_ID", "ACTION_ID"}

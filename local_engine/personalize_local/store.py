@@ -10,7 +10,7 @@ import json
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -47,6 +47,11 @@ CREATE TABLE IF NOT EXISTS live_events (
     received REAL NOT NULL
 );
 CREATE INDEX IF NOT EXISTS live_events_user ON live_events(dataset_arn, user_id, received);
+CREATE TABLE IF NOT EXISTS recommendations (
+    recommendation_id TEXT PRIMARY KEY,
+    source_arn TEXT NOT NULL,
+    issued REAL NOT NULL
+);
 """
 
 
@@ -205,6 +210,27 @@ class Store:
                 "DELETE FROM live_events WHERE dataset_arn=? AND user_id=?", [(dataset_arn, u) for u in user_ids]
             )
             return int(cursor.rowcount or 0)
+
+    # Recommendation ids handed out by the runtime, so metric attribution can name what served an event -------
+    def record_recommendation(self, recommendation_id: str, source_arn: str) -> None:
+        with self.transaction() as conn:
+            conn.execute(
+                "INSERT OR REPLACE INTO recommendations VALUES (?,?,?)", (recommendation_id, source_arn, time.time())
+            )
+
+    def recommendation_sources(self, recommendation_ids: Iterable[str]) -> dict[str, str]:
+        wanted = list(recommendation_ids)
+        found: dict[str, str] = {}
+        with self._lock:
+            for start in range(0, len(wanted), 500):
+                chunk = wanted[start : start + 500]
+                rows = self._conn.execute(
+                    "SELECT recommendation_id, source_arn FROM recommendations WHERE recommendation_id IN "
+                    f"({','.join('?' * len(chunk))})",
+                    chunk,
+                ).fetchall()
+                found.update({str(r): str(s) for r, s in rows})
+        return found
 
     # Files ----------------------------------------------------------------------------------------------
     def dataset_path(self, dataset_arn: str) -> Path:

@@ -88,6 +88,8 @@ class CreateHooks(ResourceBase):
         if not location.startswith("s3://"):
             raise InvalidInput("dataSource.dataLocation must be an s3:// path")
         self._no_deletion_running(dataset["datasetGroupArn"], "import into")
+        if p.get("publishAttributionMetricsToS3"):
+            self._attribution_output(dataset)
         running = [j for j in self.store.records("DatasetImportJob") if j["status"] in UNFINISHED]
         if len(running) >= self.config.max_concurrent_imports:
             raise LimitExceeded(f"At most {self.config.max_concurrent_imports} dataset import jobs can run at once")
@@ -100,6 +102,17 @@ class CreateHooks(ResourceBase):
             "importMode": p.get("importMode") or "FULL",
             "publishAttributionMetricsToS3": p.get("publishAttributionMetricsToS3"),
         }, dataset["datasetArn"]
+
+    def _attribution_output(self, dataset: Record) -> None:
+        """Publishing attribution metrics needs an interactions import and a metric attribution with an S3 path."""
+        if dataset["datasetType"] != "INTERACTIONS":
+            raise InvalidInput("publishAttributionMetricsToS3 applies only to imports into an Interactions dataset")
+        attributions = self.store.records("MetricAttribution", dataset["datasetGroupArn"])
+        if not any((a.get("metricsOutputConfig") or {}).get("s3DataDestination") for a in attributions):
+            raise InvalidInput(
+                f"publishAttributionMetricsToS3 is true but dataset group {dataset['datasetGroupArn']} has no metric "
+                "attribution with an s3DataDestination"
+            )
 
     def _new_export_job(self, p: Params) -> tuple[Record, str | None]:
         dataset = self._require_active(p["datasetArn"], "Dataset")

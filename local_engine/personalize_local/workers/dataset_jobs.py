@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pandas as pd
 
 from ..backend import Backend
@@ -9,6 +11,7 @@ from ..csvfile import read_csv
 from ..data import Record, load_dataset, read_s3, s3_objects, split_s3, store_rows, write_s3
 from ..errors import InvalidInput
 from ..schemas import conform, parse_schema
+from .attribution_report import aggregate, publish
 from .context import JobContext
 
 
@@ -31,7 +34,22 @@ def run_import(backend: Backend, job: Record, context: JobContext) -> Record:
     new = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
     with backend.dataset_lock(dataset["datasetArn"]):
         store_rows(backend, dataset, job, new)
-    return {"_importedRows": total}
+    outcome: Record = {"_importedRows": total}
+    if job.get("publishAttributionMetricsToS3") and dataset["datasetType"] == "INTERACTIONS":
+        outcome["_attributionReport"] = publish_attribution(backend, dataset, job, new)
+    return outcome
+
+
+def publish_attribution(backend: Backend, dataset: Record, job: Record, events: pd.DataFrame) -> str | None:
+    """The group's metric attribution applied to the rows this import brought in, published to its S3 path."""
+    group = dataset["datasetGroupArn"]
+    attribution = next(iter(backend.store.records("MetricAttribution", group)), None)
+    if attribution is None or not (attribution.get("metricsOutputConfig") or {}).get("s3DataDestination"):
+        return None  # deleted while the import ran: nothing to publish to
+    items_dataset = next((d for d in backend.store.records("Dataset", group) if d["datasetType"] == "ITEMS"), None)
+    items = load_dataset(backend, items_dataset["datasetArn"]) if items_dataset else None
+    report = aggregate(attribution.get("_metrics", []), events, items, backend.store.recommendation_sources)
+    return publish(backend, attribution, job, report, time.time())
 
 
 def run_export(backend: Backend, job: Record, context: JobContext) -> Record:
