@@ -4,6 +4,7 @@ The generic create in resources.py adds the status, stores the record and submit
 
 from __future__ import annotations
 
+import json
 import uuid
 
 from ..autotrain import interval_seconds
@@ -12,6 +13,7 @@ from ..filters import CompiledFilter
 from ..recipes import DEFAULT_RECIPE, RECIPES
 from ..schemas import check_for_dataset_type, parse_schema
 from ..status import ACTIVE, UNFINISHED
+from ..themes import theme_fields
 from .kinds import Params, Record, campaign_config
 from .lookups import ResourceBase
 
@@ -253,15 +255,38 @@ class CreateHooks(ResourceBase):
         config = dict(p.get("batchInferenceJobConfig") or {})
         if "itemExplorationConfig" in config:
             config["itemExplorationConfig"] = campaign_config(config)["itemExplorationConfig"]
+        mode = p.get("batchInferenceJobMode") or "BATCH_INFERENCE"
         record.update(
             {
                 "jobName": p["jobName"],
                 "batchInferenceJobArn": arn,
                 "batchInferenceJobConfig": config,
-                "batchInferenceJobMode": p.get("batchInferenceJobMode") or "BATCH_INFERENCE",
+                "batchInferenceJobMode": mode,
             }
         )
+        if mode == "THEME_GENERATION":
+            record["themeGenerationConfig"] = p.get("themeGenerationConfig")
+            self._theme_fields(version, p.get("themeGenerationConfig") or {})
         return record, version["solutionVersionArn"]
+
+    def _theme_fields(self, version: Record, config: Record) -> tuple[str, list[str]]:
+        """Themes need a Similar-Items version, an item-name column and a textual field in the Items dataset."""
+        if version["recipeArn"].rsplit("/", 1)[-1] != "aws-similar-items":
+            raise InvalidInput(
+                "THEME_GENERATION is only supported for solution versions of the Similar-Items recipe "
+                f"(aws-similar-items), not {version['recipeArn']}"
+            )
+        item_name = (config.get("fieldsForThemeGeneration") or {}).get("itemName")
+        if not item_name:
+            raise InvalidInput("THEME_GENERATION needs themeGenerationConfig.fieldsForThemeGeneration.itemName")
+        items = next(
+            (d for d in self.store.records("Dataset", version["datasetGroupArn"]) if d["datasetType"] == "ITEMS"),
+            None,
+        )
+        if items is None:
+            raise InvalidInput("THEME_GENERATION needs an Items dataset in the solution's dataset group")
+        text = self._require(items["schemaArn"], "Schema")["schema"]
+        return theme_fields(parse_schema(text), json.loads(text), item_name)
 
     def _new_batch_segment(self, p: Params) -> tuple[Record, str | None]:
         version, record = self._batch_common(p, "BatchSegmentJob")

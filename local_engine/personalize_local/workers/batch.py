@@ -14,11 +14,13 @@ from typing import Any
 import numpy as np
 
 from ..backend import Backend
-from ..data import read_s3, s3_objects, split_s3, write_s3
+from ..data import load_dataset, read_s3, s3_objects, split_s3, write_s3
 from ..errors import InvalidInput, ServiceError
 from ..filters import CompiledFilter
 from ..predict import Exploration, Predictor
 from ..recipes import RECIPES
+from ..schemas import parse_schema
+from ..themes import MAX_THEMED_ITEMS, ThemeWriter, theme_fields
 from .context import JobContext
 
 CHUNK = 2000
@@ -56,6 +58,8 @@ def _write(backend: Backend, job: Record, key: str, rows: list[Record]) -> None:
 
 
 def run_batch_inference(backend: Backend, job: Record, context: JobContext) -> Record:
+    if job.get("batchInferenceJobMode") == "THEME_GENERATION":
+        return run_theme_generation(backend, job, context)
     predictor = backend.predictor(job["solutionVersionArn"])
     recipe_type = RECIPES[job_recipe(backend, job)].recipe_type
     flt = _filter(backend, job)
@@ -107,6 +111,51 @@ def run_batch_inference(backend: Backend, job: Record, context: JobContext) -> R
                     results[i] = record
         _write(backend, job, key, [r for r in results if r is not None])
     return {}
+
+
+def run_theme_generation(backend: Backend, job: Record, context: JobContext) -> Record:
+    """Similar items per input item, each set with a theme and re-ranked by relevance to it (see themes.py)."""
+    predictor = backend.predictor(job["solutionVersionArn"])
+    version = backend.store.require(job["solutionVersionArn"], "SolutionVersion")
+    writer = _theme_writer(backend, version, job["themeGenerationConfig"])
+    flt = _filter(backend, job)
+    n = int(job.get("numResults") or 25)
+    source = job["jobInput"]["s3DataSource"]["path"]
+    bucket, _ = split_s3(source)
+    for key in s3_objects(backend, source, (".json", ".jsonl", ".txt", ".json.out", "")):
+        context.check()
+        lines = _lines(read_s3(backend, bucket, key))
+        if len(lines) > MAX_THEMED_ITEMS:
+            raise InvalidInput(
+                f"s3://{bucket}/{key} has {len(lines)} items; batch recommendations with themes take at most "
+                f"{MAX_THEMED_ITEMS} items per input file"
+            )
+        results: list[Record] = []
+        for value, error in lines:
+            error = error or _line_error(value, "RELATED_ITEMS")
+            if error is None:
+                record = _single(predictor, value, "RELATED_ITEMS", n, flt)
+                if record["output"] is not None:
+                    theme, items, scores = writer.theme(str(value["itemId"]), record["output"]["recommendedItems"])
+                    record["output"] = {"recommendedItems": items, "theme": theme, "itemsThemeRelevanceScores": scores}
+                results.append(record)
+            else:
+                results.append({"input": value, "output": None, "error": error})
+        _write(backend, job, key, results)
+    return {}
+
+
+def _theme_writer(backend: Backend, version: Record, config: Record) -> ThemeWriter:
+    items_dataset = next(
+        d for d in backend.store.records("Dataset", version["datasetGroupArn"]) if d["datasetType"] == "ITEMS"
+    )
+    text = backend.store.require(items_dataset["schemaArn"], "Schema")["schema"]
+    name_field, word_fields = theme_fields(parse_schema(text), json.loads(text),
+                                           config["fieldsForThemeGeneration"]["itemName"])
+    items = load_dataset(backend, items_dataset["datasetArn"])
+    if items is None:
+        raise InvalidInput("THEME_GENERATION needs item metadata: the Items dataset has no imported data")
+    return ThemeWriter(items, name_field, word_fields)
 
 
 def _score_users(
