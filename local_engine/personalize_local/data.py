@@ -65,11 +65,11 @@ def load_dataset(backend: BackendState, dataset_arn: str, ingestion: str = "ALL"
         frames.append(pd.read_parquet(path))
     live = backend.store.live_events(dataset_arn) if ingestion in ("PUT", "ALL") else []
     if live:
-        frames.append(
-            pd.DataFrame(
-                live, columns=["USER_ID", "ITEM_ID", "TIMESTAMP", "EVENT_TYPE", "EVENT_VALUE"]
-            ).astype({"TIMESTAMP": "int64"})
-        )
+        # PutActionInteractions rows share the PutEvents table; their subject is an action, with no value.
+        actions = backend.store.require(dataset_arn, "Dataset")["datasetType"] == "ACTION_INTERACTIONS"
+        columns = ["USER_ID", "ACTION_ID" if actions else "ITEM_ID", "TIMESTAMP", "EVENT_TYPE", "EVENT_VALUE"]
+        frame = pd.DataFrame(live, columns=columns).astype({"TIMESTAMP": "int64"})
+        frames.append(frame.drop(columns="EVENT_VALUE") if actions else frame)
     if not frames:
         return None
     return frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
@@ -113,6 +113,26 @@ def training_data(
     items = load_dataset(backend, datasets["ITEMS"]["datasetArn"]) if "ITEMS" in datasets else None
     users = load_dataset(backend, datasets["USERS"]["datasetArn"]) if "USERS" in datasets else None
     return TrainingData(events, items, users)
+
+
+def action_training_data(backend: BackendState, group_arn: str) -> TrainingData:
+    """What aws-next-best-action trains on: the group's actions, action interactions and item interactions."""
+    datasets = {d["datasetType"]: d for d in backend.store.records("Dataset", group_arn)}
+    if "ACTIONS" not in datasets:
+        raise InvalidInput("The Next-Best-Action recipe needs an Actions dataset in the dataset group")
+
+    def rows(dataset_type: str) -> pd.DataFrame | None:
+        return load_dataset(backend, datasets[dataset_type]["datasetArn"]) if dataset_type in datasets else None
+
+    actions = rows("ACTIONS")
+    if actions is None or actions.empty:
+        raise InvalidInput("The Actions dataset has no imported data")
+    interactions = rows("INTERACTIONS")
+    return TrainingData(
+        interactions if interactions is not None else pd.DataFrame(columns=["USER_ID", "ITEM_ID", "TIMESTAMP"]),
+        actions=actions,
+        action_interactions=rows("ACTION_INTERACTIONS"),
+    )
 
 
 def check_minimums(data: TrainingData) -> None:

@@ -18,7 +18,7 @@ from . import protocol
 from .backend import Backend
 from .data import store_rows
 from .errors import InvalidInput, NotFound
-from .schemas import conform, parse_schema
+from .schemas import conform, normal_action_event, parse_schema
 from .status import ACTIVE
 
 EVENTS_SERVICE = "personalize-events"
@@ -31,17 +31,48 @@ class EventIngest:
     def __init__(self, backend: Backend) -> None:
         self.backend = backend
 
-    def interactions_dataset(self, group_arn: str) -> Record | None:
+    def interactions_dataset(self, group_arn: str, dataset_type: str = "INTERACTIONS") -> Record | None:
         for dataset in self.backend.store.records("Dataset", group_arn):
-            if dataset["datasetType"] == "INTERACTIONS":
+            if dataset["datasetType"] == dataset_type:
                 return dataset
         return None
 
+    def _tracker(self, tracking_id: str) -> Record:
+        tracker = next((t for t in self.backend.store.records("EventTracker") if t["trackingId"] == tracking_id), None)
+        if tracker is None or tracker.get("status") != ACTIVE:
+            raise NotFound(f"No active event tracker with trackingId {tracking_id}")
+        return tracker
+
+    def put_action_interactions(self, params: Record) -> Record:
+        """Action interactions land in the tracker's ACTION_INTERACTIONS dataset (PUT data) and count at once
+        for REPEAT_FREQUENCY; the next training learns from them."""
+        tracker = self._tracker(params["trackingId"])
+        dataset = self.interactions_dataset(tracker["datasetGroupArn"], "ACTION_INTERACTIONS")
+        if dataset is None:
+            raise InvalidInput("The event tracker's dataset group has no ACTION_INTERACTIONS dataset")
+        rows: list[tuple[str, str, float, str | None, float | None]] = []
+        for interaction in params["actionInteractions"]:
+            event_type = normal_action_event(str(interaction["eventType"]))
+            user = str(interaction.get("userId") or interaction["sessionId"])
+            at = interaction["timestamp"]
+            if not isinstance(at, int | float):
+                raise InvalidInput("timestamp must be epoch seconds")
+            rows.append((user, str(interaction["actionId"]), float(at), event_type, None))
+        self.backend.store.add_events(dataset["datasetArn"], rows)
+        self.backend.store.update(dataset["datasetArn"], {"_dataTime": time.time()})
+        return {}
+
+    def recent_action_events(self, solution_version: Record, user_id: str, event_type: str) -> list[tuple[str, float]]:
+        """(action, timestamp) of the user's action interactions of that type recorded after the version trained."""
+        dataset = self.interactions_dataset(solution_version["datasetGroupArn"], "ACTION_INTERACTIONS")
+        if dataset is None:
+            return []
+        since = float(solution_version.get("_trainedAt") or solution_version["creationDateTime"])
+        return self.backend.store.recent_events(dataset["datasetArn"], user_id, since, event_type)
+
     def put_events(self, params: Record) -> Record:
         store = self.backend.store
-        tracker = next((t for t in store.records("EventTracker") if t["trackingId"] == params["trackingId"]), None)
-        if tracker is None or tracker.get("status") != ACTIVE:
-            raise NotFound(f"No active event tracker with trackingId {params['trackingId']}")
+        tracker = self._tracker(params["trackingId"])
         dataset = self.interactions_dataset(tracker["datasetGroupArn"])
         if dataset is None:
             raise InvalidInput("The event tracker's dataset group has no INTERACTIONS dataset")
@@ -82,7 +113,7 @@ class EventIngest:
         if dataset["datasetType"] != dataset_type:
             raise InvalidInput(f"{params['datasetArn']} is a {dataset['datasetType']} dataset, not {dataset_type}")
         fields = parse_schema(self.backend.store.require(dataset["schemaArn"], "Schema")["schema"])
-        id_field = "ITEM_ID" if dataset_type == "ITEMS" else "USER_ID"
+        id_field = {"ITEMS": "ITEM_ID", "USERS": "USER_ID", "ACTIONS": "ACTION_ID"}[dataset_type]
         rows = []
         for entry in params[list_key]:
             properties = protocol.json_object(entry.get("properties") or "{}", f"properties of {entry[id_key]}")

@@ -91,7 +91,7 @@ class ControlPlaneResponses:
 
 
 class EventsResponses:
-    """personalize-events: PutEvents, PutItems and PutUsers."""
+    """personalize-events: PutEvents, PutItems, PutUsers, PutActions and PutActionInteractions."""
 
     def __init__(self, events: EventIngest) -> None:
         self.events = events
@@ -105,16 +105,21 @@ class EventsResponses:
             return self.events.put_records(params, "ITEMS", "items", "itemId")
         if op_name == "PutUsers":
             return self.events.put_records(params, "USERS", "users", "userId")
+        if op_name == "PutActions":
+            return self.events.put_records(params, "ACTIONS", "actions", "actionId")
+        if op_name == "PutActionInteractions":
+            return self.events.put_action_interactions(params)
         raise InvalidInput(f"{op_name} is not supported by personalize-local")
 
 
 class RuntimeResponses:
-    """personalize-runtime: GetRecommendations and GetPersonalizedRanking."""
+    """personalize-runtime: GetRecommendations, GetPersonalizedRanking and GetActionRecommendations."""
 
     def __init__(self, runtime: Runtime) -> None:
         self.handlers: dict[str, Callable[[Params], Record]] = {
             "GetRecommendations": runtime.get_recommendations,
             "GetPersonalizedRanking": runtime.get_personalized_ranking,
+            "GetActionRecommendations": runtime.get_action_recommendations,
         }
 
     def call(self, op_name: str, params: Params) -> Record:

@@ -4,6 +4,7 @@ validated and shaped in responses.py)."""
 from __future__ import annotations
 
 import threading
+import time
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -159,6 +160,27 @@ class Runtime:
         )
         return {
             "personalizedRanking": [{"itemId": i, "score": s} for i, s in ranked],
+            "recommendationId": self._recommendation_id(target),
+        }
+
+    def get_action_recommendations(self, params: Record) -> Record:
+        """The actions the user will most likely take, by propensity (recipes/actions.py)."""
+        target = self._target(params)
+        if target.recipe_type != "PERSONALIZED_ACTIONS":
+            raise InvalidInput("GetActionRecommendations needs a campaign of the Next-Best-Action recipe")
+        if params.get("filterArn"):
+            raise InvalidInput("Filters on action recommendations are not supported by personalize-local")
+        user = params.get("userId")
+        if not user:
+            raise InvalidInput("userId is required")
+        n = int(params.get("numResults") or 5)
+        if not 1 <= n <= 100:
+            raise InvalidInput("numResults must be between 1 and 100")
+        model = self.engine.predictor(target.model_arn).model
+        taken = self.events.recent_action_events(target.record, user, "TAKEN")
+        ranked = model.recommend_actions(user, n, time.time(), taken)  # type: ignore[attr-defined]
+        return {
+            "actionList": [{"actionId": action, "score": score} for action, score in ranked],
             "recommendationId": self._recommendation_id(target),
         }
 

@@ -17,7 +17,12 @@ REQUIRED_FIELDS = {
     "ITEMS": {"ITEM_ID": {"string"}},
     "USERS": {"USER_ID": {"string"}},
     "ACTIONS": {"ACTION_ID": {"string"}},
-    "ACTION_INTERACTIONS": {"USER_ID": {"string"}, "ACTION_ID": {"string"}, "TIMESTAMP": {"long", "int"}},
+    "ACTION_INTERACTIONS": {
+        "USER_ID": {"string"},
+        "ACTION_ID": {"string"},
+        "TIMESTAMP": {"long", "int"},
+        "EVENT_TYPE": {"string"},
+    },
 }
 # Optional fields with a reserved meaning in interactions: metric attribution reads the last two.
 RESERVED_OPTIONAL = {
@@ -27,6 +32,15 @@ RESERVED_OPTIONAL = {
     "RECOMMENDATION_ID": {"string"},
     "EVENT_ATTRIBUTION_SOURCE": {"string"},
 }
+ACTION_EVENT_TYPES = ("TAKEN", "NOT_TAKEN", "VIEWED")
+
+
+def normal_action_event(event_type: str) -> str:
+    """An action interaction's event type: Taken / Not Taken / Viewed, in any case (TAKEN, NOT_TAKEN, VIEWED)."""
+    normal = event_type.strip().upper().replace(" ", "_")
+    if normal not in ACTION_EVENT_TYPES:
+        raise InvalidInput(f"eventType {event_type!r} of an action interaction must be one of Taken, Not Taken, Viewed")
+    return normal
 
 
 ID_FIELDS = {"USER_ID", "ITEM_ID", "ACTION_ID"}

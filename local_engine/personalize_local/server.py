@@ -21,12 +21,14 @@ from starlette.routing import Route
 from .config import Config
 from .errors import InternalError, InvalidInput, ServiceError
 from .faults import FaultInjector
-from .protocol import json_object
+from .protocol import json_object, service_model
 from .wiring import build
 
 log = logging.getLogger("personalize_local.server")
 JSON_11 = "application/x-amz-json-1.1"
 TARGET_PREFIX = "AmazonPersonalize."
+# The rest-json services: every operation of their botocore models is routed at its own requestUri.
+REST_SERVICES = ("personalize-runtime", "personalize-events")
 
 
 def _error(exc: ServiceError, content_type: str) -> Response:
@@ -76,19 +78,15 @@ def create_app(config: Config) -> Starlette:
         return await serve(request, JSON_11, lambda params: engine.control.call(op_name, params),
                            ("personalize", op_name))
 
-    def runtime_route(op_name: str) -> Callable[[Request], Any]:
+    def rest_route(service: str, op_name: str) -> Route:
+        api = engine.runtime if service == "personalize-runtime" else engine.events
+
         async def handler(request: Request) -> Response:
-            return await serve(request, "application/json", lambda params: engine.runtime.call(op_name, params),
-                               ("personalize-runtime", op_name))
+            return await serve(request, "application/json", lambda params: api.call(op_name, params),
+                               (service, op_name))
 
-        return handler
-
-    def events_route(op_name: str) -> Callable[[Request], Any]:
-        async def handler(request: Request) -> Response:
-            return await serve(request, "application/json", lambda params: engine.events.call(op_name, params),
-                               ("personalize-events", op_name))
-
-        return handler
+        http = service_model(service).operation_model(op_name).http
+        return Route(http["requestUri"], handler, methods=[http["method"]])
 
     async def health(request: Request) -> Response:
         return JSONResponse({"status": "ok"})
@@ -124,12 +122,8 @@ def create_app(config: Config) -> Starlette:
     app = Starlette(
         routes=[
             Route("/", control, methods=["POST"]),
-            Route("/recommendations", runtime_route("GetRecommendations"), methods=["POST"]),
-            Route("/personalize-ranking", runtime_route("GetPersonalizedRanking"), methods=["POST"]),
-            Route("/action-recommendations", runtime_route("GetActionRecommendations"), methods=["POST"]),
-            Route("/events", events_route("PutEvents"), methods=["POST"]),
-            Route("/items", events_route("PutItems"), methods=["POST"]),
-            Route("/users", events_route("PutUsers"), methods=["POST"]),
+            *(rest_route(service, op_name) for service in REST_SERVICES
+              for op_name in service_model(service).operation_names),
             Route("/health", health, methods=["GET"]),
             Route("/admin/faults", admin_faults, methods=["GET", "POST"]),
             Route("/admin/requests", admin_requests, methods=["GET", "DELETE"]),

@@ -194,6 +194,17 @@ class Store:
             ).fetchall()
         return [str(r[0]) for r in rows]
 
+    def recent_events(
+        self, dataset_arn: str, user_id: str, received_after: float, event_type: str
+    ) -> list[tuple[str, float]]:
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT item_id, ts FROM live_events WHERE dataset_arn=? AND user_id=? AND received>? "
+                "AND event_type=? ORDER BY seq",
+                (dataset_arn, user_id, received_after, event_type),
+            ).fetchall()
+        return [(str(r[0]), float(r[1])) for r in rows]
+
     def live_events(self, dataset_arn: str) -> list[tuple[str, str, float, str | None, float | None]]:
         with self._lock:
             rows = self._conn.execute(

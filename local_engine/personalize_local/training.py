@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Any
 
-from .data import check_minimums, training_data
+from .data import action_training_data, check_minimums, training_data
 from .errors import InvalidInput
 from .faults import training_fault
 from .hpo import Trial, tune
@@ -32,16 +32,23 @@ def train(engine: Backend, model_arn: str, name: str, record: dict[str, Any], co
         (float(d.get("_dataTime", 0)) for d in engine.store.records("Dataset", record["datasetGroupArn"])),
         default=0.0,
     )
-    data = training_data(engine, record["datasetGroupArn"], record.get("eventType"), config.get("eventValueThreshold"))
-    check_minimums(data)
     recipe = RECIPES[record["recipeArn"]]
     hyper = {str(k): str(v) for k, v in (config.get("algorithmHyperParameters") or {}).items()}
     seed = engine.config.seed
-    context.check()
     trials: list[Trial] = []
-    if record.get("performHPO"):
-        hyper, trials = tune(recipe, hyper, data, seed, config.get("hpoConfig") or {}, context.check)
-    metrics = evaluate(recipe, hyper, data, seed)
+    if recipe.recipe_type == "PERSONALIZED_ACTIONS":
+        # Next-Best-Action: no item-interaction minimums and no offline item metrics (recipes/actions.py).
+        data = action_training_data(engine, record["datasetGroupArn"])
+        metrics: dict[str, float] = {}
+    else:
+        data = training_data(
+            engine, record["datasetGroupArn"], record.get("eventType"), config.get("eventValueThreshold")
+        )
+        check_minimums(data)
+        context.check()
+        if record.get("performHPO"):
+            hyper, trials = tune(recipe, hyper, data, seed, config.get("hpoConfig") or {}, context.check)
+        metrics = evaluate(recipe, hyper, data, seed)
     context.check()
     model = recipe.model(hyper, seed).fit(data)
     context.check()

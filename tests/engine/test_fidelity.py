@@ -57,8 +57,10 @@ def test_recipes_personalize_shows_no_scores_for_report_none(data: TrainingData,
     assert not Predictor(RECIPES[ARN + recipe].model({}, 0).fit(data)).reports_scores
 
 
-def test_personalized_ranking_scores_sum_to_one_and_unknown_items_score_zero(data: TrainingData) -> None:
-    predictor = Predictor(RECIPES[ARN + "aws-personalized-ranking"].model({}, 0).fit(data))
+@pytest.mark.parametrize("recipe", ["aws-personalized-ranking", "aws-personalized-ranking-v2"])
+def test_personalized_ranking_scores_sum_to_one_and_unknown_items_score_zero(data: TrainingData, recipe: str) -> None:
+    predictor = Predictor(RECIPES[ARN + recipe].model({}, 0).fit(data))
+    assert RECIPES[ARN + recipe].recipe_type == "PERSONALIZED_RANKING" and predictor.reports_scores
     items = [str(i) for i in predictor.model.item_ids[:10]] + ["not-in-training"]
     ranked = predictor.rank(warm_user(predictor), items)
     scores = [s for _, s in ranked]

@@ -17,6 +17,9 @@ from ..themes import theme_fields
 from .kinds import Params, Record, campaign_config
 from .lookups import ResourceBase
 
+# Personalize's documented exceptions: these recipes serve real-time requests only.
+NO_BATCH_RECIPES = ("aws-trending-now", "aws-next-best-action")
+
 
 class CreateHooks(ResourceBase):
     def _no_deletion_running(self, group_arn: str, what: str) -> None:
@@ -234,6 +237,8 @@ class CreateHooks(ResourceBase):
         wants_segment = kind == "BatchSegmentJob"
         if wants_segment != (recipe_type == "USER_SEGMENTATION"):
             raise InvalidInput(f"{kind} cannot use a solution version of recipe type {recipe_type}")
+        if version["recipeArn"].rsplit("/", 1)[-1] in NO_BATCH_RECIPES:
+            raise InvalidInput(f"You can't get batch recommendations with the {version['recipeArn']} recipe")
         if p.get("filterArn"):
             self._require_active(p["filterArn"], "Filter")
         for path in (p["jobInput"]["s3DataSource"]["path"], p["jobOutput"]["s3DataDestination"]["path"]):

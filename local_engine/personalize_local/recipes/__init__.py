@@ -23,8 +23,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .actions import NextBestAction
 from .base import Model, TrainingData
-from .ease import EASE
+from .ease import EASE, PersonalizedRankingV2
 from .factorization import ItemAffinity, ItemAttributeAffinity, PersonalizedRanking, UserPersonalization
 from .popularity import PopularityCount, TrendingNow
 from .similarity import SimilarItems, Sims
@@ -81,6 +82,18 @@ RECIPES: dict[str, Recipe] = {
             "PERSONALIZED_RANKING",
             PersonalizedRanking,
             "ALS scores used to rank a caller-supplied list of items.",
+        ),
+        Recipe(
+            "aws-personalized-ranking-v2",
+            "PERSONALIZED_RANKING",
+            PersonalizedRankingV2,
+            "The EASE next-item distribution of aws-user-personalization-v2 used to rank a caller-supplied list.",
+        ),
+        Recipe(
+            "aws-next-best-action",
+            "PERSONALIZED_ACTIONS",
+            NextBestAction,
+            "Actions ranked by the user's propensity to take them (recipes/actions.py).",
         ),
         Recipe("aws-sims", "RELATED_ITEMS", Sims, "Item co-occurrence with a popularity discount."),
         Recipe(

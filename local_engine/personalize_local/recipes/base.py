@@ -25,6 +25,8 @@ class TrainingData:
     interactions: pd.DataFrame  # USER_ID, ITEM_ID, TIMESTAMP[, EVENT_TYPE, EVENT_VALUE]
     items: pd.DataFrame | None = None
     users: pd.DataFrame | None = None
+    actions: pd.DataFrame | None = None  # ACTION_ID[, VALUE, ACTION_EXPIRATION_TIMESTAMP, REPEAT_FREQUENCY, ...]
+    action_interactions: pd.DataFrame | None = None  # USER_ID, ACTION_ID, TIMESTAMP, EVENT_TYPE
 
 
 def recency_query(recent: list[np.ndarray], decay: float, n_items: int) -> sp.csr_matrix:

@@ -51,3 +51,9 @@ class EASE(SequenceBlend):
             if position[item] >= 0:
                 scores[i, self.active] = self.weights[position[item]]
         return scores
+
+
+class PersonalizedRankingV2(EASE):
+    """The EASE next-item distribution, renormalised over the caller's input list (predict.py)."""
+
+    recipe = "aws-personalized-ranking-v2"

@@ -10,7 +10,7 @@ from ..backend import Backend
 from ..csvfile import read_csv
 from ..data import Record, load_dataset, read_s3, s3_objects, split_s3, store_rows, write_s3
 from ..errors import InvalidInput
-from ..schemas import conform, parse_schema
+from ..schemas import ACTION_EVENT_TYPES, conform, parse_schema
 from .attribution_report import aggregate, publish
 from .context import JobContext
 
@@ -29,6 +29,8 @@ def run_import(backend: Backend, job: Record, context: JobContext) -> Record:
         checked = conform(raw, fields)
         if checked.bad_rows:
             raise InvalidInput(f"s3://{bucket}/{key}: " + checked.failure_reason(len(raw)))
+        if dataset["datasetType"] == "ACTION_INTERACTIONS":
+            _action_event_types(checked.frame, f"s3://{bucket}/{key}")
         frames.append(checked.frame)
         total += len(raw)
     new = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
@@ -50,6 +52,21 @@ def publish_attribution(backend: Backend, dataset: Record, job: Record, events: 
     items = load_dataset(backend, items_dataset["datasetArn"]) if items_dataset else None
     report = aggregate(attribution.get("_metrics", []), events, items, backend.store.recommendation_sources)
     return publish(backend, attribution, job, report, time.time())
+
+
+def _action_event_types(frame: pd.DataFrame, where: str) -> None:
+    """Action interactions are TAKEN, NOT_TAKEN or VIEWED; stored in that spelling, whatever case was written."""
+    column = next(c for c in frame.columns if str(c).upper() == "EVENT_TYPE")
+    written = frame[column].astype(str)
+    normal = written.str.strip().str.upper().str.replace(" ", "_", regex=False)
+    wrong = ~normal.isin(ACTION_EVENT_TYPES)
+    if wrong.any():
+        lines = [str(i + 2) for i in wrong.to_numpy().nonzero()[0][:5]]
+        raise InvalidInput(
+            f"{where}: {int(wrong.sum())} of {len(frame)} rows have an EVENT_TYPE other than TAKEN, NOT_TAKEN or "
+            f"VIEWED, e.g. {written[wrong].iloc[0]!r} (lines {', '.join(lines)})"
+        )
+    frame[column] = normal
 
 
 def run_export(backend: Backend, job: Record, context: JobContext) -> Record:
