@@ -39,6 +39,7 @@ from personalize_provider.utils.naming import job_name, run_key
 from personalize_provider.waiters import waiter_model
 
 if TYPE_CHECKING:
+    from airflow.providers.openlineage.extractors import OperatorLineage
     from airflow.sdk import Context
 
 #: Fields never compared when adopting (tags are not returned by Describe*).
@@ -468,6 +469,9 @@ class PersonalizeJobOperator(PersonalizeCreateResourceOperator):
     """
 
     transient_create_errors = frozenset({"LimitExceededException", "ResourceInUseException"})
+    # OpenLineage: the attributes holding the job's input and output locations (S3 paths or Personalize ARNs).
+    lineage_inputs: ClassVar[tuple[str, ...]] = ()
+    lineage_outputs: ClassVar[tuple[str, ...]] = ()
 
     def __init__(
         self,
@@ -489,6 +493,15 @@ class PersonalizeJobOperator(PersonalizeCreateResourceOperator):
     def build_definition(self, context: Context) -> dict[str, Any]:
         """The ``Create*`` kwargs without the name."""
         raise NotImplementedError
+
+    def get_openlineage_facets_on_complete(self, task_instance: Any) -> OperatorLineage:
+        """The job's inputs and outputs as OpenLineage datasets, from the rendered arguments it was sent with."""
+        from personalize_provider.utils.lineage import operator_lineage
+
+        return operator_lineage(
+            (getattr(self, name) for name in self.lineage_inputs),
+            (getattr(self, name) for name in self.lineage_outputs),
+        )
 
     def build_request(self, context: Context) -> dict[str, Any]:
         return next(iter(self.candidate_requests(context)))

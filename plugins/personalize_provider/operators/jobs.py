@@ -41,6 +41,8 @@ class PersonalizeDatasetImportJobOperator(PersonalizeJobOperator):
     """
 
     resource = DATASET_IMPORT_JOB
+    lineage_inputs = ("data_location",)
+    lineage_outputs = ("dataset_arn",)
     template_fields: Sequence[str] = aws_template_fields(
         "dataset_arn",
         "data_location",
@@ -101,6 +103,8 @@ class PersonalizeDatasetExportJobOperator(PersonalizeJobOperator):
     """
 
     resource = DATASET_EXPORT_JOB
+    lineage_inputs = ("dataset_arn",)
+    lineage_outputs = ("s3_output_path",)
     template_fields: Sequence[str] = aws_template_fields(
         "dataset_arn", "s3_output_path", "role_arn", "ingestion_mode", "kms_key_arn", *_JOB_FIELDS
     )
@@ -140,6 +144,9 @@ class PersonalizeDatasetExportJobOperator(PersonalizeJobOperator):
 
 class _BatchJobOperator(PersonalizeJobOperator):
     """Shared arguments of batch inference and batch segment jobs."""
+
+    lineage_inputs = ("input_path", "solution_version_arn")
+    lineage_outputs = ("output_path",)
 
     batch_fields = (
         "solution_version_arn",
