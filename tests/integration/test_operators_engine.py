@@ -20,6 +20,8 @@ from typing import Any
 from unittest import mock
 
 import boto3
+import numpy as np
+import pandas as pd
 import pytest
 from airflow.providers.common.compat.sdk import TaskDeferred
 from personalize_provider.exceptions import PersonalizeResourceDriftError, PersonalizeResourceFailedError
@@ -670,4 +672,50 @@ def test_recommender_stopped_and_started_by_the_operators(stack: Stack) -> None:
     start = PersonalizeStartRecommenderOperator(task_id="start", recommender_arn=recommender["arn"], **FAST)
     assert _run(start)["status"] == "ACTIVE"
     assert PersonalizeRuntimeHook().get_recommendations(recommenderArn=recommender["arn"], userId="u1")
+    _run(PersonalizeTeardownDatasetGroupOperator(task_id="t", dataset_group_arn=group["arn"], waiter_delay=1))
+
+
+def test_next_best_action_through_the_operators(stack: Stack) -> None:
+    """Actions and action interactions imported by the operators, an aws-next-best-action campaign, and the smoke
+    check asking GetActionRecommendations; the import's lineage names its S3 file and the Personalize dataset."""
+    rng = np.random.default_rng(3)
+    now = 1_780_000_000
+    actions = pd.DataFrame({"ACTION_ID": ["enrol", "quiz"], "VALUE": [10.0, 2.0]})
+    events = pd.DataFrame(
+        [(f"u{u}", action, now - 3600 * (u + 1), event)
+         for u in range(120) for action, rate in (("enrol", 0.6), ("quiz", 0.3))
+         for event in ("VIEWED", "TAKEN" if rng.random() < rate else "NOT_TAKEN")],
+        columns=["USER_ID", "ACTION_ID", "TIMESTAMP", "EVENT_TYPE"])
+    schemas = {
+        "Actions": [{"name": "ACTION_ID", "type": "string"}, {"name": "VALUE", "type": ["null", "float"]}],
+        "Action_Interactions": [{"name": n, "type": t} for n, t in (
+            ("USER_ID", "string"), ("ACTION_ID", "string"), ("TIMESTAMP", "long"), ("EVENT_TYPE", "string"))],
+    }
+    group = _run(PersonalizeCreateDatasetGroupOperator(task_id="g", name=stack.name("nba"), **FAST))
+    for kind, frame in (("Actions", actions), ("Action_Interactions", events)):
+        doc = {"type": "record", "name": kind.replace("_", ""), "namespace": "com.amazonaws.personalize.schema",
+               "fields": schemas[kind], "version": "1.0"}
+        schema = _run(PersonalizeCreateSchemaOperator(task_id=f"s_{kind}", name=stack.name(kind), schema=doc))
+        dataset = _run(PersonalizeCreateDatasetOperator(task_id=f"d_{kind}", name=stack.name(kind),
+                                                        dataset_group_arn=group["arn"], dataset_type=kind,
+                                                        schema_arn=schema["arn"], **FAST))
+        imported = PersonalizeDatasetImportJobOperator(
+            task_id=f"i_{kind}", dataset_arn=dataset["arn"], role_arn=ROLE,
+            data_location=stack.put_frame(f"nba/{kind}.csv", frame), **FAST)
+        assert _run(imported)["status"] == "ACTIVE"
+    lineage = imported.get_openlineage_facets_on_complete(None)
+    assert [(d.namespace, d.name) for d in lineage.inputs] == [(f"s3://{stack.bucket}", "nba/Action_Interactions.csv")]
+    assert lineage.outputs[0].name == f"dataset/{stack.name('nba')}/ACTION_INTERACTIONS"
+
+    solution = _run(PersonalizeCreateSolutionOperator(
+        task_id="sol", name=stack.name("nba"), dataset_group_arn=group["arn"],
+        recipe_arn="arn:aws:personalize:::recipe/aws-next-best-action", **FAST))
+    version = _run(PersonalizeCreateSolutionVersionOperator(task_id="sv", solution_arn=solution["arn"], **FAST))
+    campaign = _run(PersonalizeCreateCampaignOperator(task_id="c", name=stack.name("nba"),
+                                                      solution_version_arn=version["arn"], **FAST))
+    checked = _run(PersonalizeRecommendationsSmokeCheckOperator(
+        task_id="smoke", campaign_arn=campaign["arn"], user_ids=["u1", "someone-new"], actions=True, min_results=2))
+    assert checked["counts"] == {"u1": 2, "someone-new": 2}
+    served = PersonalizeRuntimeHook().get_action_recommendations(campaignArn=campaign["arn"], userId="someone-new")
+    assert [a["actionId"] for a in served] == ["enrol", "quiz"]
     _run(PersonalizeTeardownDatasetGroupOperator(task_id="t", dataset_group_arn=group["arn"], waiter_delay=1))
