@@ -320,7 +320,10 @@ plugins_manager.ensure_plugins_loaded()
 plugins, _ = plugins_manager._get_plugins()
 stray = sorted(m for m in ("base", "jobs", "resources", "campaign", "dataset", "delete", "solution", "runtime",
                            "naming", "coerce", "exceptions", "get_provider_info") if m in sys.modules)
-print(json.dumps({"plugins": [p.name for p in plugins], "stray": stray}))
+# Plugins that installed packages register through entry points (OpenLineage's) are not the folder's.
+from_folder = [p.name for p in plugins
+               if "EntryPoint" not in type(getattr(p, "source", None)).__name__]
+print(json.dumps({"plugins": from_folder, "stray": stray}))
 """
 
 
