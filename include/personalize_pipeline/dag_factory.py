@@ -27,6 +27,10 @@ from personalize_pipeline.promotion import METRIC_NAMES
 from personalize_pipeline.schemas import schema_text
 
 DEFAULT_RETRIES = 2
+# Personalize answers ResourceInUse to imports and trainings of a dataset group while a data deletion job (an
+# erasure, up to a day) runs in it. With the back-off doubling from 60 s to its 15-minute cap, 100 retries wait
+# about a day, deferred on a timer: the nightly holds no worker slot and resumes when the group is free.
+GROUP_BUSY_RETRIES = 100
 
 
 def _xcom(task_id: str, key: str) -> str:
@@ -108,7 +112,7 @@ def _dataset_stage(config: PipelineConfig, validated: Any) -> tuple[Any, list[An
             data_location=f"{{{{ ti.xcom_pull(task_ids='extract_and_stage')['files']['{dataset}'] }}}}",
             role_arn=config.role_arn, import_mode="{{ params.import_mode }}",
             job_name=f"{{{{ ti.xcom_pull(task_ids='extract_and_stage')['job_names']['{dataset}'] }}}}",
-            pool=config.pools.imports,
+            pool=config.pools.imports, limit_exceeded_max_retries=GROUP_BUSY_RETRIES,
             # INCREMENTAL intervals must land in order: a backfill's runs may overlap, the imports may not.
             depends_on_past=config.import_mode == "INCREMENTAL", **waits)
         [group, schema] >> created >> job
@@ -156,7 +160,8 @@ def _solution_group(
         train = PersonalizeCreateSolutionVersionOperator(
             task_id="train", solution_arn=_xcom(f"{g}.solution", "arn"),
             training_mode=_xcom(f"{g}.plan_training", "training_mode"),
-            job_name=_xcom(f"{g}.plan_training", "version_name"), pool=config.pools.trainings, **waits)
+            job_name=_xcom(f"{g}.plan_training", "version_name"), pool=config.pools.trainings,
+            limit_exceeded_max_retries=GROUP_BUSY_RETRIES, **waits)
         metrics = PersonalizeGetSolutionMetricsOperator(
             task_id="metrics", solution_version_arn=_xcom(f"{g}.train", "arn"), aws_conn_id=config.aws_conn_id)
 
@@ -304,6 +309,78 @@ def build_dag(config: PipelineConfig) -> DAG:
     return dag
 
 
+def _erasure_params() -> dict[str, Param]:
+    return {
+        "user_ids": Param([], type="array", items={"type": "string"}, title="User ids",
+                          description="USER_IDs to erase, one per line."),
+        "users_csv": Param("", type="string", title="Or: S3 CSV of USER_IDs",
+                           description="s3://bucket/key of a CSV with a USER_ID column (added to the ids above)."),
+        "reason": Param("", type="string", title="Reason",
+                        description="Why (e.g. the ticket of the privacy request); kept in the erasure report."),
+        "dry_run": Param(False, type="boolean", title="Dry run",
+                         description="Report what would be removed; change nothing."),
+    }
+
+
+def build_erasure_dag(config: PipelineConfig) -> DAG:
+    """Manual runs that forget users: in Personalize (a data deletion job), in every S3 object under the pipeline's
+    prefix, and in every later extract. The same request again removes nothing more."""
+    from personalize_provider.operators import PersonalizeDataDeletionJobOperator
+
+    with DAG(
+        dag_id=f"{config.dag_id}_erasure",
+        description=f"Erase users from {config.dataset_group} (privacy requests)",
+        schedule=None,
+        start_date=datetime.combine(config.start_date, time(), tzinfo=UTC),
+        catchup=False,
+        max_active_runs=1,  # two scrubs rewriting one file at once would each undo the other's removals
+        tags=sorted({"personalize", "erasure", *config.tags}),
+        default_args=_default_args(config),
+        params=_erasure_params(),
+        doc_md=f"Erase users from dataset group `{config.dataset_group}` and from "
+        f"`s3://{config.bucket}/{config.prefix}/{config.dataset_group}/`; the report is written under `erasure/`.",
+    ) as dag:
+
+        @task(task_id="plan_erasure")
+        def plan_erasure(**context: Any) -> dict[str, Any]:
+            from personalize_pipeline.tasks.erasure import plan_erasure as run
+
+            return run(config, context["params"])
+
+        @task(task_id="scrub_s3")
+        def scrub_s3(plan: Any) -> dict[str, Any]:
+            from personalize_pipeline.tasks.erasure import scrub_s3 as run
+
+            return run(config, plan)
+
+        @task(task_id="find_dataset_group")
+        def find_dataset_group(plan: Any) -> dict[str, Any]:
+            from personalize_pipeline.tasks.erasure import find_dataset_group as run
+
+            return run(config)
+
+        @task.short_circuit(task_id="deletion_needed", ignore_downstream_trigger_rules=False)
+        def deletion_needed(plan: Any, group: Any) -> bool:
+            return not plan["dry_run"] and bool(group["arn"])
+
+        @task(task_id="erasure_report", trigger_rule="all_done")
+        def erasure_report(plan: Any, scrubbed: Any, group: Any, deletion: Any) -> dict[str, Any]:
+            from personalize_pipeline.tasks.erasure import write_report
+
+            return write_report(config, plan, scrubbed, group, deletion)
+
+        plan = plan_erasure()
+        scrubbed = scrub_s3(plan)
+        group = find_dataset_group(plan)
+        deletion = PersonalizeDataDeletionJobOperator(
+            task_id="delete_from_personalize", dataset_group_arn=_xcom("find_dataset_group", "arn"),
+            data_location=_xcom("plan_erasure", "data_location"), role_arn=config.role_arn,
+            job_name=_xcom("plan_erasure", "job_name"), **_waits(config))
+        deletion_needed(plan, group) >> deletion
+        erasure_report(plan, scrubbed, group, deletion.output)
+    return dag
+
+
 def broken_config_dag(path: Path, error: str) -> DAG:
     """A stand-in DAG whose only task fails with the config error: visible in the UI, harmless to the others."""
     dag_id = f"personalize_{path.stem.replace('.', '_')}"
@@ -323,8 +400,11 @@ def build_all(directory: Path | None = None) -> dict[str, DAG]:
     dags: dict[str, DAG] = {}
     for path in config_files(directory):
         try:
-            dag = build_dag(load_config(path))
+            config = load_config(path)
         except ConfigError as exc:
-            dag = broken_config_dag(path, str(exc))
-        dags[dag.dag_id] = dag
+            broken = broken_config_dag(path, str(exc))
+            dags[broken.dag_id] = broken
+            continue
+        for dag in (build_dag(config), build_erasure_dag(config)):
+            dags[dag.dag_id] = dag
     return dags

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
@@ -34,9 +34,14 @@ class FileStats:
     duplicates_dropped: int
     bytes: int
     sha256: str
+    erased_rows: int = 0  # rows of users with an active erasure request, left out
+    # Which of those users the source still returned (retires the others after a FULL extract); never serialised.
+    erased_seen: frozenset[str] = field(default=frozenset(), repr=False)
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        data = asdict(self)
+        del data["erased_seen"]
+        return data
 
 
 def render_sql(filename: str, mode: ExtractMode, interval: Interval, arrival_column: str | None = None) -> str:
@@ -95,17 +100,28 @@ TRANSFORMS: dict[str, tuple[Callable[..., pd.DataFrame], list[str], str | None]]
 }
 
 
-def write_csv(dataset: str, chunks: Iterable[pd.DataFrame], out_path: Path, config: PipelineConfig) -> FileStats:
-    """Transform chunks and append them to one UTF-8 CSV; the file is complete only if this returns."""
+def write_csv(dataset: str, chunks: Iterable[pd.DataFrame], out_path: Path, config: PipelineConfig,
+              erased: frozenset[str] = frozenset()) -> FileStats:
+    """Transform chunks and append them to one UTF-8 CSV; the file is complete only if this returns. Rows of the
+    ``erased`` users never reach the file."""
     fn, key, order_column = TRANSFORMS[dataset]
     dedupe = _ChunkDeduper(key, order_column)
-    source_rows = rows = dropped = 0
+    source_rows = rows = dropped = erased_rows = 0
+    seen: set[str] = set()
     tmp = out_path.with_name(out_path.name + ".partial")
     with tmp.open("w", encoding="utf-8", newline="") as handle:
         header = True
         for chunk in chunks:
             source_rows += len(chunk)
+            if erased and "user_id" in chunk.columns:
+                # Seen in the source at all (not just in rows the event filter keeps): the source still has them.
+                source_ids = chunk["user_id"].astype(str)
+                seen.update(source_ids[source_ids.isin(erased)])
             frame = fn(chunk, config.event_filter) if dataset == "interactions" else fn(chunk)
+            if erased and "USER_ID" in frame.columns:
+                gone = frame["USER_ID"].astype(str).isin(erased).to_numpy()
+                erased_rows += int(gone.sum())
+                frame = frame[~gone]
             before = len(frame)
             frame = dedupe(frame)
             dropped += before - len(frame)
@@ -121,7 +137,8 @@ def write_csv(dataset: str, chunks: Iterable[pd.DataFrame], out_path: Path, conf
     with out_path.open("rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
-    return FileStats(dataset, rows, source_rows, dropped, out_path.stat().st_size, digest.hexdigest())
+    return FileStats(dataset, rows, source_rows, dropped, out_path.stat().st_size, digest.hexdigest(), erased_rows,
+                     frozenset(seen))
 
 
 def source_chunks(conn_id: str, sql: str, chunk_rows: int) -> Iterator[pd.DataFrame]:
@@ -137,9 +154,9 @@ def source_chunks(conn_id: str, sql: str, chunk_rows: int) -> Iterator[pd.DataFr
 
 def extract_dataset(
     config: PipelineConfig, dataset: str, mode: ExtractMode, interval: Interval, out_dir: Path,
-    chunks_for: Callable[[str], Iterable[pd.DataFrame]] | None = None,
+    chunks_for: Callable[[str], Iterable[pd.DataFrame]] | None = None, erased: frozenset[str] = frozenset(),
 ) -> FileStats:
     sql = render_sql(config.source.sql[dataset], "interval" if dataset == "interactions" and mode == "interval"
                      else "full", interval, config.source.arrival_column)
     chunks = chunks_for(sql) if chunks_for else source_chunks(config.source.conn_id, sql, config.source.chunk_rows)
-    return write_csv(dataset, chunks, out_dir / f"{dataset}.csv", config)
+    return write_csv(dataset, chunks, out_dir / f"{dataset}.csv", config, erased)

@@ -276,6 +276,92 @@ def test_late_events_are_imported_once_by_the_night_they_arrive(world: dict[str,
     assert max(got.values()) == 1, [k for k, v in got.items() if v > 1]
 
 
+def _export(world: dict[str, Any], dataset_type: str, name: str) -> pd.DataFrame:
+    """A dataset of the default group as Personalize holds it, through a dataset export job (as one checks on AWS)."""
+    p, s3 = world["personalize"], world["s3"]
+    dataset = next(d["datasetArn"] for d in p.list_datasets(datasetGroupArn=group_arn(world))["datasets"]
+                   if d["datasetType"].upper() == dataset_type.upper())
+    arn = p.create_dataset_export_job(jobName=name, datasetArn=dataset, ingestionMode="ALL",
+                                      roleArn="arn:aws:iam::000000000000:role/x",
+                                      jobOutput={"s3DataDestination": {"path": f"s3://{BUCKET}/{name}/"}}
+                                      )["datasetExportJobArn"]
+    for _ in range(300):
+        status = p.describe_dataset_export_job(datasetExportJobArn=arn)["datasetExportJob"]["status"]
+        if status not in ("CREATE PENDING", "CREATE IN_PROGRESS"):
+            break
+        time.sleep(0.2)
+    assert status == "ACTIVE"
+    keys = [o["Key"] for o in s3.list_objects_v2(Bucket=BUCKET, Prefix=f"{name}/")["Contents"]]
+    return pd.concat(pd.read_csv(io.BytesIO(s3.get_object(Bucket=BUCKET, Key=k)["Body"].read()), dtype=str)
+                     for k in keys)
+
+
+def erase(world: dict[str, Any], when: str, conf: dict[str, Any]) -> str:
+    result = dags_test(world["env"], "personalize_lms_erasure", when, conf)
+    world.setdefault("outputs", []).append(result.stdout + result.stderr)
+    return result.stdout + result.stderr
+
+
+def _pipeline_objects(world: dict[str, Any]) -> dict[str, bytes]:
+    """Every object under the default pipeline's prefix except the erasure records themselves."""
+    s3, found = world["s3"], {}
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=BUCKET, Prefix=f"personalize/{DG}/"):
+        for obj in page.get("Contents", []):
+            if "/erasure/" not in obj["Key"]:
+                found[obj["Key"]] = s3.get_object(Bucket=BUCKET, Key=obj["Key"])["Body"].read()
+    return found
+
+
+def test_erasure_forgets_users_in_personalize_s3_and_the_next_import(world: dict[str, Any]) -> None:
+    """A privacy request for the two most active users: a dry run changes nothing; the erasure removes them from
+    the engine's datasets and from every S3 object of the pipeline; the request again removes nothing more; the
+    next night's FULL import (the source still has them) leaves them out."""
+    with sqlite3.connect(world["db"]) as conn:
+        erased = [u for (u,) in conn.execute("select user_id from events group by user_id order by count(*) desc, "
+                                             "user_id limit 2")]
+    assert all(u.encode() in b"".join(_pipeline_objects(world).values()) for u in erased)
+    request = {"user_ids": erased, "reason": "privacy ticket 4711"}
+    before = _pipeline_objects(world)
+    out = erase(world, "2026-11-02T12:00:00+00:00", {**request, "dry_run": True})
+    assert dagrun_state(out) == "success", out[-6000:]
+    assert _pipeline_objects(world) == before
+    assert not world["personalize"].list_data_deletion_jobs()["dataDeletionJobs"]
+
+    out = erase(world, "2026-11-02T13:00:00+00:00", request)
+    assert dagrun_state(out) == "success", out[-6000:]
+    s3, p = world["s3"], world["personalize"]
+    reports = [o["Key"] for o in s3.list_objects_v2(Bucket=BUCKET, Prefix=f"personalize/{DG}/erasure/")["Contents"]
+               if o["Key"].endswith("/report.json")]
+    report = json.loads(s3.get_object(Bucket=BUCKET, Key=reports[0])["Body"].read())
+    assert report["personalize"]["status"] == "COMPLETED" and report["personalize"]["records_deleted"] > 0
+    assert report["user_ids"] == sorted(erased) and report["reason"] == "privacy ticket 4711"
+    rewritten = {o["key"] for o in report["s3"]["objects"]}
+    assert any("/staged/" in k for k in rewritten) and any("/batch/" in k for k in rewritten)
+    after = _pipeline_objects(world)
+    assert set(after) == set(before) - {o["key"] for o in report["s3"]["objects"] if o["action"] == "deleted"}
+    for key, body in after.items():
+        assert not any(u.encode() in body for u in erased), key
+    for dataset_type in ("Interactions", "Users"):
+        assert not set(_export(world, dataset_type, f"erased-{dataset_type.lower()}")["USER_ID"]) & set(erased)
+
+    out = erase(world, "2026-11-02T14:00:00+00:00", request)
+    assert dagrun_state(out) == "success", out[-6000:]
+    assert _pipeline_objects(world) == after
+    again = json.loads(s3.get_object(Bucket=BUCKET, Key=reports[0])["Body"].read())
+    assert again["s3"]["objects"] == [] and again["personalize"]["job"] == report["personalize"]["job"]
+    assert len(p.list_data_deletion_jobs()["dataDeletionJobs"]) == 1
+
+    out = run(world, "2026-11-03")
+    assert dagrun_state(out) == "success", out[-6000:]
+    prefix = f"personalize/{DG}/staged/snapshot=20261103T000000Z"
+    manifest = json.loads(s3.get_object(Bucket=BUCKET, Key=f"{prefix}/_manifest.json")["Body"].read())
+    assert manifest["stats"]["interactions"]["erased_rows"] > 0 and manifest["stats"]["users"]["erased_rows"] == 2
+    for key, body in _pipeline_objects(world).items():
+        assert not any(u.encode() in body for u in erased), key
+    exported = _export(world, "Interactions", "after-next-night")
+    assert len(exported) > 1000 and not set(exported["USER_ID"]) & set(erased)
+
+
 def test_no_credentials_in_logs_xcom_or_s3(world: dict[str, Any]) -> None:
     """Last, over every run above: the AWS secret (connection password and env var of every task) never shows in
     task output, log files, XCom values or anything the pipeline wrote to S3."""

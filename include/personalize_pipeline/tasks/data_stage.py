@@ -26,6 +26,7 @@ def extract_and_stage(config: PipelineConfig, context: Mapping[str, Any]) -> dic
     Nothing is uploaded unless every extract finished, so a source that fails mid-way leaves the partition as it
     was (absent, or the previous attempt's complete files with their manifest).
     """
+    from personalize_pipeline.erasure import active_user_ids, applied_record, retire_forgotten
     from personalize_pipeline.extract import extract_dataset
     from personalize_pipeline.naming import import_job_name
     from personalize_pipeline.staging import partition_name, upload_partition
@@ -33,18 +34,26 @@ def extract_and_stage(config: PipelineConfig, context: Mapping[str, Any]) -> dic
     interval = run_interval(context)
     mode = extract_mode(config, context.get("params"))
     partition = partition_name(mode, interval)
+    s3 = _s3_hook(config)
+    erased = active_user_ids(s3, config)
     with tempfile.TemporaryDirectory(prefix="personalize-extract-") as tmp:
         out_dir = Path(tmp)
-        stats = {ds: extract_dataset(config, ds, mode, interval, out_dir) for ds in config.datasets}
+        stats = {ds: extract_dataset(config, ds, mode, interval, out_dir, erased=erased) for ds in config.datasets}
         for s in stats.values():
-            log.info("extracted %s: %d rows from %d source rows (%d duplicates dropped)",
-                     s.dataset, s.rows, s.source_rows, s.duplicates_dropped)
+            log.info("extracted %s: %d rows from %d source rows (%d duplicates dropped, %d rows of erased users "
+                     "left out)", s.dataset, s.rows, s.source_rows, s.duplicates_dropped, s.erased_rows)
         manifest = upload_partition(
-            _s3_hook(config), config, partition, {ds: out_dir / f"{ds}.csv" for ds in stats}, stats,
+            s3, config, partition, {ds: out_dir / f"{ds}.csv" for ds in stats}, stats,
             extra={"mode": mode, "interval": {"start": interval.start, "end": interval.end},
                    "job_names": {ds: import_job_name(config, ds, {"stats": {ds: s.to_dict()}}, partition)
-                                 for ds, s in stats.items()}},
+                                 for ds, s in stats.items()},
+                   "erasure": applied_record(erased)},
         )
+    if erased and mode == "full":
+        seen = frozenset().union(*(s.erased_seen for s in stats.values()))
+        retired = retire_forgotten(s3, config, seen, interval.end)
+        if retired:
+            log.info("%d erased user(s) no longer in the source: their erasure requests are retired", len(retired))
     log.info("staged partition %s", manifest["prefix"])
     return manifest
 
@@ -65,10 +74,12 @@ def validate_staged(config: PipelineConfig, manifest: Mapping[str, Any]) -> dict
     """The gate: run the GX suites on the staged files; fail the task (and so block the import) on any rule."""
     from airflow.sdk.exceptions import AirflowFailException
 
+    from personalize_pipeline.erasure import reapply_to_partition
     from personalize_pipeline.staging import manifest_key_prefix
     from personalize_pipeline.validate import ValidationFailed, validate_files
 
     s3 = _s3_hook(config)
+    reapply_to_partition(s3, config, manifest)
     with tempfile.TemporaryDirectory(prefix="personalize-validate-") as tmp:
         local = {ds: _download(s3, uri, Path(tmp) / f"{ds}.csv") for ds, uri in manifest["files"].items()}
         docs_dir = Path(tmp) / "data_docs"
