@@ -131,7 +131,7 @@ def test_requests_are_recorded_once_and_retired_when_the_source_forgets(s3: Any)
     assert erasure.retire_forgotten(s3, CONFIG, frozenset({"u7"}), snapshot_end=2**40) == ["u8"]
     assert "u8" not in erasure.active_user_ids(s3, CONFIG) and "u7" in erasure.active_user_ids(s3, CONFIG)
     put(s3, "p/grp/erasure/requests/broken.json", "{}")
-    with pytest.raises(erasure.ErasureRequestError, match="broken.json: expected an erasure request"):
+    with pytest.raises(erasure.ErasureRequestError, match=r"broken\.json: expected an erasure request"):
         erasure.active_user_ids(s3, CONFIG)
     s3.delete_objects(CONFIG.bucket, ["p/grp/erasure/requests/broken.json"])
 
