@@ -134,6 +134,32 @@ class FilterConfig(_Model):
     _name = field_validator("name")(_check_name)
 
 
+class AttributionMetric(_Model):
+    """One metric: for events of ``event_type``, ``SAMPLECOUNT()`` or ``SUM(Interactions.COL)`` / ``SUM(Items.COL)``
+    (numeric columns of the schemas)."""
+
+    name: str = Field(pattern=r"^[A-Za-z0-9_\-]{1,256}$")
+    event_type: str = Field(min_length=1, max_length=256)
+    expression: str = Field(pattern=r"^(SAMPLECOUNT\(\)|SUM\((Interactions|Items)\.[A-Za-z_][A-Za-z0-9_]*\))$")
+
+
+class MetricAttributionConfig(_Model):
+    """Online impact: Personalize measures the events that follow recommendations, per campaign or per the app's
+    event attribution source. Created before the first import; each interactions import publishes a report to S3."""
+
+    metrics: list[AttributionMetric] = Field(min_length=1, max_length=10)
+    # Default: s3://<bucket>/<prefix>/<dataset_group>/attribution/
+    output_path: str | None = Field(None, pattern=r"^s3://[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9](/.*)?$")
+
+    @field_validator("metrics")
+    @classmethod
+    def _unique(cls, metrics: list[AttributionMetric]) -> list[AttributionMetric]:
+        names = [m.name for m in metrics]
+        if len(set(names)) != len(names):
+            raise ValueError(f"metric names must be unique, got {names}")
+        return metrics
+
+
 class WaitConfig(_Model):
     """Polling of long Personalize operations; deferrable waits free the worker slot meanwhile."""
 
@@ -189,6 +215,7 @@ class PipelineConfig(_Model):
     validation: ValidationConfig = Field(default_factory=ValidationConfig)
     solutions: list[SolutionConfig] = Field(default_factory=list)
     filters: list[FilterConfig] = Field(default_factory=list)
+    metric_attribution: MetricAttributionConfig | None = None
     wait: WaitConfig = Field(default_factory=WaitConfig)
     pools: PoolConfig = Field(default_factory=PoolConfig)
     notification_conn_id: str | None = None
@@ -230,6 +257,17 @@ class PipelineConfig(_Model):
                 if name and len(name) > NAME_MAX:
                     raise ValueError(f"resource name {name!r} is longer than {NAME_MAX} characters")
         return self
+
+    def schema_name(self, dataset: str) -> str:
+        """The Avro schema (include/schemas/<name>.avsc) a dataset is staged and imported with: interactions carry
+        the recommendation each event followed when a metric attribution measures them."""
+        return f"{dataset}_attribution" if dataset == "interactions" and self.metric_attribution else dataset
+
+    @property
+    def attribution_output_path(self) -> str | None:
+        if not self.metric_attribution:
+            return None
+        return self.metric_attribution.output_path or f"s3://{self.bucket}/{self.prefix}/{self.dataset_group}/attribution/"
 
     def resource_name(self, *parts: str) -> str:
         """Names of the resources this pipeline owns: <dataset_group>-<part>..., checked against the rules."""

@@ -99,11 +99,14 @@ def _dataset_stage(config: PipelineConfig, validated: Any) -> tuple[Any, list[An
         task_id="dataset_group", name=config.dataset_group, kms_key_arn=config.kms_key_arn,
         role_arn=config.role_arn if config.kms_key_arn else None, **waits)
     validated >> group
+    attribution = _metric_attribution(config)
     imports = []
     for dataset in config.datasets:
+        schema_name = config.schema_name(dataset)
+        # Another schema is another Personalize schema (they are immutable): the dataset moves to it (UpdateDataset).
         schema = PersonalizeCreateSchemaOperator(
-            task_id=f"schema_{dataset}", name=config.resource_name(dataset),
-            schema=schema_text(dataset), **waits)
+            task_id=f"schema_{dataset}", name=config.resource_name(schema_name.replace("_", "-")),
+            schema=schema_text(schema_name), **waits)
         created = PersonalizeCreateDatasetOperator(
             task_id=f"dataset_{dataset}", name=config.resource_name(dataset), dataset_type=dataset.upper(),
             dataset_group_arn=_xcom("dataset_group", "arn"), schema_arn=_xcom(f"schema_{dataset}", "arn"), **waits)
@@ -114,8 +117,11 @@ def _dataset_stage(config: PipelineConfig, validated: Any) -> tuple[Any, list[An
             job_name=f"{{{{ ti.xcom_pull(task_ids='extract_and_stage')['job_names']['{dataset}'] }}}}",
             pool=config.pools.imports, limit_exceeded_max_retries=GROUP_BUSY_RETRIES,
             # INCREMENTAL intervals must land in order: a backfill's runs may overlap, the imports may not.
-            depends_on_past=config.import_mode == "INCREMENTAL", **waits)
+            depends_on_past=config.import_mode == "INCREMENTAL",
+            publish_attribution_metrics_to_s3=True if attribution and dataset == "interactions" else None, **waits)
         [group, schema] >> created >> job
+        if attribution:
+            created >> attribution >> job  # Personalize reports only on data imported after it exists
         imports.append(job)
     filters = [
         PersonalizeCreateFilterOperator(
@@ -127,6 +133,19 @@ def _dataset_stage(config: PipelineConfig, validated: Any) -> tuple[Any, list[An
     imports >> imported
     imported >> filters
     return group, [imported, *filters]
+
+
+def _metric_attribution(config: PipelineConfig) -> Any:
+    if not config.metric_attribution:
+        return None
+    from personalize_provider.operators import PersonalizeCreateMetricAttributionOperator
+
+    metrics = [{"eventType": m.event_type, "metricName": m.name, "expression": m.expression}
+               for m in config.metric_attribution.metrics]
+    return PersonalizeCreateMetricAttributionOperator(
+        task_id="metric_attribution", name=config.resource_name("attribution"),
+        dataset_group_arn=_xcom("dataset_group", "arn"), metrics=metrics, role_arn=config.role_arn,
+        s3_output_path=config.attribution_output_path, kms_key_arn=config.kms_key_arn, **_waits(config))
 
 
 def _solution_group(

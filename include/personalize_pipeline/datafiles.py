@@ -178,9 +178,10 @@ def _blank_records(dataset: str, table: pa.Table, where: str) -> tuple[pa.Table,
     return table.filter(keep), lines.filter(keep), [failure]
 
 
-def read_dataset(dataset: str, path: Path) -> StagedFile:
-    """The staged file typed by its Avro schema. Raises DataFileError when the file itself cannot be read as CSV
-    (missing, empty, not UTF-8, bad quoting, ragged rows); value-level problems come back as failures."""
+def read_dataset(dataset: str, path: Path, schema: str | None = None) -> StagedFile:
+    """The staged file typed by its Avro schema (``schema``, default the dataset's own). Raises DataFileError when
+    the file itself cannot be read as CSV (missing, empty, not UTF-8, bad quoting, ragged rows); value-level
+    problems come back as failures."""
     where = str(path)
     if not path.exists():
         raise _refuse(dataset, "file exists", "missing", "a CSV file", where)
@@ -195,7 +196,7 @@ def read_dataset(dataset: str, path: Path) -> StagedFile:
     if scan.has_quotes:
         _check_quoting(dataset, path)
     table, lines, failures = _blank_records(dataset, _read_text(dataset, path, names), where)
-    frame, value_failures = check_values(dataset, table, where, lines)
+    frame, value_failures = check_values(dataset, table, where, lines, schema)
     return StagedFile(_native(frame), failures + value_failures)
 
 

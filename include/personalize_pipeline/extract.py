@@ -44,13 +44,15 @@ class FileStats:
         return data
 
 
-def render_sql(filename: str, mode: ExtractMode, interval: Interval, arrival_column: str | None = None) -> str:
+def render_sql(filename: str, mode: ExtractMode, interval: Interval, arrival_column: str | None = None,
+               attribution: bool = False) -> str:
     """Render a SQL template from include/sql; bounds are integers we computed and the arrival column an identifier
     the config checked, never free user text."""
     # autoescape is for HTML; this renders SQL from our own templates and integer bounds.
     env = Environment(loader=FileSystemLoader(sql_dir()), undefined=StrictUndefined, autoescape=False)  # noqa: S701
     return env.get_template(filename).render(
         mode=mode, interval_start=int(interval.start), interval_end=int(interval.end), arrival_column=arrival_column,
+        attribution=attribution,
     )
 
 
@@ -105,6 +107,7 @@ def write_csv(dataset: str, chunks: Iterable[pd.DataFrame], out_path: Path, conf
     """Transform chunks and append them to one UTF-8 CSV; the file is complete only if this returns. Rows of the
     ``erased`` users never reach the file."""
     fn, key, order_column = TRANSFORMS[dataset]
+    schema = config.schema_name(dataset)
     dedupe = _ChunkDeduper(key, order_column)
     source_rows = rows = dropped = erased_rows = 0
     seen: set[str] = set()
@@ -117,7 +120,7 @@ def write_csv(dataset: str, chunks: Iterable[pd.DataFrame], out_path: Path, conf
                 # Seen in the source at all (not just in rows the event filter keeps): the source still has them.
                 source_ids = chunk["user_id"].astype(str)
                 seen.update(source_ids[source_ids.isin(erased)])
-            frame = fn(chunk, config.event_filter) if dataset == "interactions" else fn(chunk)
+            frame = fn(chunk, config.event_filter, schema) if dataset == "interactions" else fn(chunk)
             if erased and "USER_ID" in frame.columns:
                 gone = frame["USER_ID"].astype(str).isin(erased).to_numpy()
                 erased_rows += int(gone.sum())
@@ -131,7 +134,7 @@ def write_csv(dataset: str, chunks: Iterable[pd.DataFrame], out_path: Path, conf
         if header:  # no chunk at all: still write the header so the file is a valid (empty) CSV
             from personalize_pipeline.schemas import columns
 
-            handle.write(",".join(columns(dataset)) + "\n")
+            handle.write(",".join(columns(schema)) + "\n")
     tmp.replace(out_path)
     digest = hashlib.sha256()
     with out_path.open("rb") as handle:
@@ -157,6 +160,7 @@ def extract_dataset(
     chunks_for: Callable[[str], Iterable[pd.DataFrame]] | None = None, erased: frozenset[str] = frozenset(),
 ) -> FileStats:
     sql = render_sql(config.source.sql[dataset], "interval" if dataset == "interactions" and mode == "interval"
-                     else "full", interval, config.source.arrival_column)
+                     else "full", interval, config.source.arrival_column,
+                     attribution=dataset == "interactions" and config.metric_attribution is not None)
     chunks = chunks_for(sql) if chunks_for else source_chunks(config.source.conn_id, sql, config.source.chunk_rows)
     return write_csv(dataset, chunks, out_dir / f"{dataset}.csv", config, erased)

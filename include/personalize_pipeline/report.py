@@ -247,11 +247,15 @@ def html_table(header: Sequence[Any], rows: Sequence[Sequence[Any]]) -> str:
     return f"<table>\n<tr>{head}</tr>\n{body}\n</table>"
 
 
+Section = tuple[str, Sequence[str], Sequence[Sequence[Any]]]  # (heading, header, rows)
+
+
 def render_summary_html(title: str, facts: Sequence[str], header: Sequence[str],
-                        rows: Sequence[Sequence[Any]]) -> str:
+                        rows: Sequence[Sequence[Any]], sections: Sequence[Section] = ()) -> str:
     """The run summary as a self-contained page (the report's style); every value is escaped."""
     paragraphs = "\n".join(f"<p>{html.escape(fact)}</p>" for fact in facts)
-    return html_page(title, f"<h1>{html.escape(title)}</h1>\n{paragraphs}\n{html_table(header, rows)}")
+    more = "".join(f"\n<h2>{html.escape(heading)}</h2>\n{html_table(head, body)}" for heading, head, body in sections)
+    return html_page(title, f"<h1>{html.escape(title)}</h1>\n{paragraphs}\n{html_table(header, rows)}{more}")
 
 
 def write_report(

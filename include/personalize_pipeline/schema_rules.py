@@ -129,14 +129,14 @@ def _floats(text: pa.ChunkedArray, valid: pa.ChunkedArray, kind: str) -> tuple[p
 
 
 def check_values(dataset: str, table: pa.Table, where: str, lines: pa.Array | None = None,
-                 ) -> tuple[pd.DataFrame, list[RuleFailure]]:
+                 schema: str | None = None) -> tuple[pd.DataFrame, list[RuleFailure]]:
     """Type every schema column of an all-text table; returns the typed frame (bad values null) and the failures.
 
     lines holds each row's CSV line number (default: row 0 is line 2, after the header). Columns the schema does
     not know stay text (the column-list rule reports them); missing ones are left to that rule too.
     """
     failures: list[RuleFailure] = []
-    rules = {rule.name: rule for rule in field_rules(dataset)}
+    rules = {rule.name: rule for rule in field_rules(schema or dataset)}
     lines = pa.array(range(2, table.num_rows + 2), type=pa.int64()) if lines is None else lines
     frame: dict[str, pd.Series] = {}
     for name in table.column_names:

@@ -26,8 +26,16 @@ def _epoch_seconds(values: pd.Series) -> pd.Series:
     return numeric.where(numeric < 1e11, numeric // 1000).astype("Int64")
 
 
-def interactions(chunk: pd.DataFrame, event_filter: EventFilter) -> pd.DataFrame:
-    """Positive-only filter (configurable), EVENT_VALUE = rating or, unrated views, 5 x completion."""
+def _optional_text(chunk: pd.DataFrame, column: str) -> pd.Series:
+    """A nullable text column of the source, or all nulls when the query does not select it."""
+    if column not in chunk.columns:
+        return pd.Series(pd.NA, index=chunk.index, dtype="string[pyarrow]")
+    return chunk[column].astype("string[pyarrow]").str.strip().replace("", pd.NA)
+
+
+def interactions(chunk: pd.DataFrame, event_filter: EventFilter, schema: str = "interactions") -> pd.DataFrame:
+    """Positive-only filter (configurable), EVENT_VALUE = rating or, unrated views, 5 x completion. The columns are
+    those of ``schema``; the attribution schema adds the recommendation an event followed."""
     rating = pd.to_numeric(chunk["rating"], errors="coerce")
     completion = pd.to_numeric(chunk["completion"], errors="coerce")
     event_type = chunk["event_type"].astype("string").str.strip().str.lower()
@@ -45,9 +53,11 @@ def interactions(chunk: pd.DataFrame, event_filter: EventFilter) -> pd.DataFrame
             "EVENT_TYPE": event_type.astype("string[pyarrow]"),
             "EVENT_VALUE": value.astype("float32"),
             "TIMESTAMP": _epoch_seconds(chunk["occurred_at"]),
+            "RECOMMENDATION_ID": _optional_text(chunk, "recommendation_id"),
+            "EVENT_ATTRIBUTION_SOURCE": _optional_text(chunk, "event_attribution_source"),
         }
     )[keep.to_numpy()]
-    return out[columns("interactions")]
+    return out[columns(schema)]
 
 
 def normalize_genres(raw: pd.Series) -> pd.Series:

@@ -25,6 +25,7 @@ from personalize_pipeline.datafiles import read_dataset
 from personalize_pipeline.failures import DataFileError, RuleFailure
 from personalize_pipeline.gx_runtime import ephemeral_context, import_gx
 from personalize_pipeline.paths import expectations_dir
+from personalize_pipeline.schemas import columns
 
 RESULT_FORMAT = {"result_format": "SUMMARY", "partial_unexpected_count": 5}
 
@@ -82,7 +83,11 @@ def suite_parameters(rules: ValidationConfig, event_types: list[str], now: int |
     }
 
 
-def _describe_expected(kwargs: Mapping[str, Any]) -> str:
+def _describe_expected(kwargs: Mapping[str, Any], parameters: Mapping[str, Any] | None = None) -> str:
+    def resolved(value: Any) -> Any:  # a suite's {"$PARAMETER": name} is the run's value of that parameter
+        return (parameters or {}).get(value["$PARAMETER"], value) if isinstance(value, dict) else value
+
+    kwargs = {key: resolved(value) for key, value in kwargs.items()}
     parts = []
     if "column_list" in kwargs:
         parts.append("columns " + ", ".join(kwargs["column_list"]))
@@ -162,7 +167,7 @@ class _Validator:
                 else:
                     observed, at = _describe_observed(item.result or {})
                 failures.append(RuleFailure(dataset, config.meta.get("rule", config.type), observed,
-                                            _describe_expected(config.kwargs), f"{where} {at}".strip()))
+                                            _describe_expected(config.kwargs, parameters), f"{where} {at}".strip()))
             if failures:
                 return failures
         return []
@@ -213,11 +218,12 @@ def validate_files(
     config = config or PipelineConfig(name="cli", dataset_group="cli")
     rules = config.validation
     parameters = suite_parameters(rules, config.event_filter.event_types, now)
+    parameters.update({f"{ds}_columns": columns(config.schema_name(ds)) for ds in files})
     frames: dict[str, pd.DataFrame] = {}
     failures: list[RuleFailure] = []
     for dataset, path in files.items():
         try:
-            staged = read_dataset(dataset, Path(path))
+            staged = read_dataset(dataset, Path(path), config.schema_name(dataset))
         except DataFileError as exc:
             failures.append(exc.failure)
             continue

@@ -5,6 +5,8 @@
 -- reached the database in, which no earlier run has seen, and keeps its own occurred_at as TIMESTAMP. An event
 -- delivered twice is read only in the interval of its first arrival. `arrival_column` is source.arrival_column (null: select
 -- by occurred_at, and late events are lost).
+-- `attribution` (a metric_attribution in the config) adds what the app logged about the recommendation an event
+-- followed, for Personalize's metric attribution reports.
 -- Ordered by time so chunks arrive in order and duplicates can only straddle a chunk edge at one timestamp.
 SELECT
     e.user_id,
@@ -12,7 +14,9 @@ SELECT
     e.event_type,
     e.rating,
     e.completion,
-    e.occurred_at
+    e.occurred_at{% if attribution %},
+    e.recommendation_id,
+    e.event_attribution_source{% endif %}
 {% set arrival = arrival_column or "occurred_at" %}FROM events AS e
 {% if mode == "interval" %}WHERE e.{{ arrival }} >= {{ interval_start }}
   AND e.{{ arrival }} < {{ interval_end }}

@@ -40,7 +40,10 @@ CREATE TABLE items (
 CREATE TABLE events (
     event_id INTEGER PRIMARY KEY, user_id TEXT NOT NULL, item_id TEXT NOT NULL, event_type TEXT NOT NULL,
     rating INTEGER, completion REAL, seconds_watched INTEGER, occurred_at INTEGER NOT NULL,
-    received_at INTEGER NOT NULL
+    received_at INTEGER NOT NULL,
+    -- What the app knew when it logged the event: the recommendationId of the list the user picked from (null
+    -- when the event did not follow a recommendation) or its own name for the surface (metric attribution).
+    recommendation_id TEXT, event_attribution_source TEXT
 );
 """
 INDEXES = """

@@ -362,6 +362,70 @@ def test_erasure_forgets_users_in_personalize_s3_and_the_next_import(world: dict
     assert len(exported) > 1000 and not set(exported["USER_ID"]) & set(erased)
 
 
+def test_metric_attribution_reports_the_events_that_followed_recommendations(
+        world: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A config with a metric attribution: night one creates it before the first import and serves a campaign; the
+    app then logs watches of recommended items with the recommendationId GetRecommendations returned (and some with
+    its own attribution source); night two's import publishes the report, and the run summary's impact table holds
+    exactly those events. Teardown deletes the attribution with the group."""
+    import yaml
+
+    config = yaml.safe_load((REPO / "include" / "config" / "lms.yaml").read_text())
+    config.update(name="impact", dataset_group="lms-impact", retry_delay_seconds=1,
+                  solutions=[config["solutions"][0]], filters=config["filters"],
+                  metric_attribution={"metrics": [
+                      {"name": "watches", "event_type": "watch", "expression": "SAMPLECOUNT()"},
+                      {"name": "watch-value", "event_type": "watch", "expression": "SUM(Interactions.EVENT_VALUE)"}]})
+    (tmp_path / "impact.yaml").write_text(json.dumps(config, default=str))
+    db = tmp_path / "impact.db"
+    db.write_bytes(world["db"].read_bytes())
+    out = run(world, "2026-11-01", config_dir=tmp_path, db=db)
+    assert dagrun_state(out) == "success", out[-6000:]
+    p, runtime, s3 = world["personalize"], world["runtime"], world["s3"]
+    group = group_arn(world, "lms-impact")
+    attributions = p.list_metric_attributions(datasetGroupArn=group)["metricAttributions"]
+    assert [a["name"] for a in attributions] == ["lms-impact-attribution"]
+    served = next(c for c in p.list_campaigns()["campaigns"] if c["name"] == "lms-impact-user-personalization")
+
+    start = 1_793_404_800 + 3_600  # 2026-10-31 01:00 UTC, inside night two's snapshot
+    sent: list[tuple[str, str, int, str | None, str | None]] = []
+    for user in ["u000005", "u000006", "u000007", "u000008", "u000009"]:
+        answer = runtime.get_recommendations(campaignArn=served["campaignArn"], userId=user, numResults=5)
+        for item in answer["itemList"][:2]:  # the user watched two of the five recommended videos
+            sent.append((user, item["itemId"], start + 60 * len(sent), answer["recommendationId"], None))
+        sent.append((user, answer["itemList"][2]["itemId"], start + 60 * len(sent), None, "email-digest"))
+    with sqlite3.connect(db) as conn:
+        conn.executemany("INSERT INTO events (user_id, item_id, event_type, rating, completion, seconds_watched, "
+                         "occurred_at, received_at, recommendation_id, event_attribution_source) "
+                         "VALUES (?, ?, 'watch', NULL, 1.0, 600, ?, ?, ?, ?)",
+                         [(u, i, t, t + 5, r, a) for u, i, t, r, a in sent])
+    out = run(world, "2026-11-02", config_dir=tmp_path, db=db)
+    assert dagrun_state(out) == "success", out[-6000:]
+    reports = [o["Key"] for o in s3.list_objects_v2(Bucket=BUCKET, Prefix="personalize/lms-impact/attribution/")
+               ["Contents"]]
+    assert len(reports) == 2 and all("/AggregatedAttributionMetrics-FULL-" in k for k in reports)
+    summary = s3.get_object(Bucket=BUCKET, Key="personalize/lms-impact/staged/snapshot=20261102T000000Z/summary.md"
+                            )["Body"].read().decode()
+    table = {tuple(cell.strip() for cell in line.strip("|").split("|")[:4]): line.strip("|").split("|")[4].strip()
+             for line in summary.split("## Online impact")[1].splitlines() if line.startswith("| watch")}
+    campaign_events = sum(1 for *_, r, _ in sent if r)
+    assert float(table[("watches", "watch", "samplecount", "user-personalization (campaign)")]) == campaign_events
+    assert float(table[("watch-value", "watch", "sum", "user-personalization (campaign)")]) == 5.0 * campaign_events
+    assert float(table[("watches", "watch", "samplecount", "email-digest")]) == 5
+    assert "not attributed" in summary  # the rest of the history followed no recommendation
+    html_page = s3.get_object(Bucket=BUCKET, Key="personalize/lms-impact/staged/snapshot=20261102T000000Z/"
+                              "summary.html")["Body"].read().decode()
+    assert "<h2>Online impact</h2>" in html_page and "email-digest" in html_page
+
+    for key, value in world["stack"].env().items():
+        monkeypatch.setenv(key, value)
+    from personalize_provider.hooks.personalize import PersonalizeHook
+
+    deleted = PersonalizeHook(aws_conn_id="aws_default").teardown_dataset_group(group, waiter_delay=1)
+    assert deleted["metric_attribution"] == [attributions[0]["metricAttributionArn"]]
+    assert group_arn(world, "lms-impact") is None
+
+
 def test_no_credentials_in_logs_xcom_or_s3(world: dict[str, Any]) -> None:
     """Last, over every run above: the AWS secret (connection password and env var of every task) never shows in
     task output, log files, XCom values or anything the pipeline wrote to S3."""

@@ -61,6 +61,20 @@ def prepare_batch_input(
             "job_name": batch_job_name(config, sol.name, manifest["partition"], serving["version_arn"])}
 
 
+def _online_impact(config: PipelineConfig, s3: Any) -> tuple[list[str], list[list[Any]]]:
+    """The newest metric attribution report as a fact and a table (nothing without a metric attribution)."""
+    from personalize_pipeline.attribution import impact_rows, latest_report
+
+    if not config.metric_attribution:
+        return [], []
+    found = latest_report(s3, config)
+    if found is None:
+        return [f"Online impact: no metric attribution report under {config.attribution_output_path} yet."], []
+    uri, rows = found
+    return [f"Online impact (metric attribution, {uri}): events that followed recommendations, per source."], \
+        impact_rows(config, rows)
+
+
 def write_summary(config: PipelineConfig, manifest: Mapping[str, Any] | None, validation: Mapping[str, Any] | None,
                   results: Mapping[str, Mapping[str, Any]]) -> tuple[str, str | None]:
     """A short account a person can read: validated data, each solution's decision, where outputs are, as Markdown
@@ -86,6 +100,17 @@ def write_summary(config: PipelineConfig, manifest: Mapping[str, Any] | None, va
              r.get("batch_output", "-")] for name, r in results.items()]
     lines = [f"# {title}", "", *facts, "", "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
+    s3 = S3Hook(aws_conn_id=config.aws_conn_id)
+    impact_facts, impact = _online_impact(config, s3)
+    sections: list[Any] = []
+    if impact_facts:
+        from personalize_pipeline.attribution import HEADER
+
+        lines += ["", "## Online impact", "", *impact_facts]
+        if impact:
+            lines += ["", "| " + " | ".join(HEADER) + " |", "|" + "---|" * len(HEADER)]
+            lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in impact]
+            sections.append(("Online impact", HEADER, impact))
     text = "\n".join(lines) + "\n"
     url = None
     if manifest:
@@ -93,9 +118,9 @@ def write_summary(config: PipelineConfig, manifest: Mapping[str, Any] | None, va
         from personalize_pipeline.staging import manifest_key_prefix
 
         base = manifest_key_prefix(config, manifest)
-        s3 = S3Hook(aws_conn_id=config.aws_conn_id)
         s3.load_string(text, key=f"{base}/summary.md", bucket_name=config.bucket, replace=True)
-        page = render_summary_html(title.replace("`", ""), [f.replace("`", "") for f in facts], header, rows)
+        page = render_summary_html(title.replace("`", ""), [f.replace("`", "") for f in facts + impact_facts],
+                                   header, rows, sections)
         s3.load_string(page, key=f"{base}/summary.html", bucket_name=config.bucket, replace=True)
         url = s3_object_url(s3, config.bucket, f"{base}/summary.html", "text/html; charset=utf-8")
         log.info("summary written to s3://%s/%s/summary.html and summary.md (open: %s)", config.bucket, base, url)
