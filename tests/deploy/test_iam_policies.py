@@ -160,10 +160,11 @@ def test_service_principals_are_limited_to_the_account() -> None:
             assert statement["Condition"]["StringEquals"]["aws:SourceAccount"] == "123456789012"
 
 
-def test_service_role_writes_only_batch_output() -> None:
+def test_service_role_writes_only_batch_and_attribution_output() -> None:
     writes = [r for s in statements(rendered("personalize-service-role-policy.json"))
               if "s3:PutObject" in as_list(s["Action"]) for r in as_list(s["Resource"])]
-    assert writes == ["arn:aws:s3:::example-personalize-bucket/personalize/*/batch/*"]
+    assert writes == ["arn:aws:s3:::example-personalize-bucket/personalize/*/batch/*",
+                      "arn:aws:s3:::example-personalize-bucket/personalize/*/attribution/*"]
 
 
 def test_render_cli_writes_every_file(tmp_path: Path) -> None:
