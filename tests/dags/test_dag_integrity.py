@@ -35,6 +35,21 @@ def test_dag_conventions(dagbag) -> None:  # type: ignore[no-untyped-def]
         assert dag.catchup is False
 
 
+def test_erasure_dag_per_config_and_imports_outwait_a_deletion(dagbag) -> None:  # type: ignore[no-untyped-def]
+    erasure = dagbag.dags["personalize_lms_erasure"]
+    assert erasure.max_active_runs == 1
+    assert set(erasure.params) == {"user_ids", "users_csv", "reason", "dry_run"}
+    assert {t.task_id for t in erasure.tasks} >= {"plan_erasure", "scrub_s3", "delete_from_personalize",
+                                                  "erasure_report"}
+    # A data deletion job may hold the group up to a day: the nightly's imports and trainings back off that long.
+    nightly = dagbag.dags["personalize_lms"]
+    for task in nightly.tasks:
+        if task.task_id.startswith("import_") or task.task_id.endswith(".train"):
+            waited = sum(min(task.limit_exceeded_retry_delay * 2**i, 900)
+                         for i in range(task.limit_exceeded_max_retries))
+            assert waited >= 86_400, (task.task_id, waited)
+
+
 def test_dags_serialize(dagbag) -> None:  # type: ignore[no-untyped-def]
     """What the dag processor stores; DagBag alone never serializes (a Param subclass once parsed but failed here)."""
     from airflow.serialization.serialized_objects import DagSerialization
