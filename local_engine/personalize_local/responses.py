@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import Any
+from typing import Any, ClassVar
 
 from . import protocol
 from .backend import KINDS, Backend, Kind
@@ -90,42 +90,47 @@ class ControlPlaneResponses:
         return {}
 
 
-class EventsResponses:
-    """personalize-events: PutEvents, PutItems, PutUsers, PutActions and PutActionInteractions."""
+class _HandlerTable:
+    """A service answered from one table of operation -> handler, each request checked against its model first."""
 
-    def __init__(self, events: EventIngest) -> None:
-        self.events = events
-
-    def call(self, op_name: str, params: Params) -> Record:
-        op = protocol.operation(op_name, EVENTS_SERVICE)
-        protocol.validate_input(op, params)
-        if op_name == "PutEvents":
-            return self.events.put_events(params)
-        if op_name == "PutItems":
-            return self.events.put_records(params, "ITEMS", "items", "itemId")
-        if op_name == "PutUsers":
-            return self.events.put_records(params, "USERS", "users", "userId")
-        if op_name == "PutActions":
-            return self.events.put_records(params, "ACTIONS", "actions", "actionId")
-        if op_name == "PutActionInteractions":
-            return self.events.put_action_interactions(params)
-        raise InvalidInput(f"{op_name} is not supported by personalize-local")
-
-
-class RuntimeResponses:
-    """personalize-runtime: GetRecommendations, GetPersonalizedRanking and GetActionRecommendations."""
-
-    def __init__(self, runtime: Runtime) -> None:
-        self.handlers: dict[str, Callable[[Params], Record]] = {
-            "GetRecommendations": runtime.get_recommendations,
-            "GetPersonalizedRanking": runtime.get_personalized_ranking,
-            "GetActionRecommendations": runtime.get_action_recommendations,
-        }
+    service: ClassVar[str]
+    shapes_output: ClassVar[bool] = True  # trim the answer to the operation's output shape
+    handlers: dict[str, Callable[[Params], Record]]
 
     def call(self, op_name: str, params: Params) -> Record:
-        op = protocol.operation(op_name, protocol.RUNTIME_SERVICE)
+        op = protocol.operation(op_name, self.service)
         protocol.validate_input(op, params)
         handler = self.handlers.get(op_name)
         if handler is None:
             raise InvalidInput(f"{op_name} is not supported by personalize-local")
-        return protocol.output_for(op, handler(params))
+        result = handler(params)
+        return protocol.output_for(op, result) if self.shapes_output else result
+
+
+class EventsResponses(_HandlerTable):
+    """personalize-events: PutEvents, PutItems, PutUsers, PutActions and PutActionInteractions."""
+
+    service = EVENTS_SERVICE
+    shapes_output = False
+
+    def __init__(self, events: EventIngest) -> None:
+        self.handlers = {
+            "PutEvents": events.put_events,
+            "PutItems": lambda p: events.put_records(p, "ITEMS", "items", "itemId"),
+            "PutUsers": lambda p: events.put_records(p, "USERS", "users", "userId"),
+            "PutActions": lambda p: events.put_records(p, "ACTIONS", "actions", "actionId"),
+            "PutActionInteractions": events.put_action_interactions,
+        }
+
+
+class RuntimeResponses(_HandlerTable):
+    """personalize-runtime: GetRecommendations, GetPersonalizedRanking and GetActionRecommendations."""
+
+    service = protocol.RUNTIME_SERVICE
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.handlers = {
+            "GetRecommendations": runtime.get_recommendations,
+            "GetPersonalizedRanking": runtime.get_personalized_ranking,
+            "GetActionRecommendations": runtime.get_action_recommendations,
+        }
