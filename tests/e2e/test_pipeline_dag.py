@@ -25,6 +25,8 @@ from personalize_local.stack import FAKE_SECRET_KEY, local_stack
 
 pytestmark = pytest.mark.slow
 BUCKET = "pipeline-e2e"
+# Report pages the tests read, kept for the docs' screenshots (python -m personalize_dev.page_shot).
+PAGES = REPO / "var" / "pages"
 DG = "lms-recommendations"
 
 
@@ -333,6 +335,9 @@ def test_erasure_forgets_users_in_personalize_s3_and_the_next_import(world: dict
     reports = [o["Key"] for o in s3.list_objects_v2(Bucket=BUCKET, Prefix=f"personalize/{DG}/erasure/")["Contents"]
                if o["Key"].endswith("/report.json")]
     report = json.loads(s3.get_object(Bucket=BUCKET, Key=reports[0])["Body"].read())
+    PAGES.mkdir(parents=True, exist_ok=True)
+    (PAGES / "erasure-report.html").write_bytes(
+        s3.get_object(Bucket=BUCKET, Key=reports[0].replace(".json", ".html"))["Body"].read())
     assert report["personalize"]["status"] == "COMPLETED" and report["personalize"]["records_deleted"] > 0
     assert report["user_ids"] == sorted(erased) and report["reason"] == "privacy ticket 4711"
     rewritten = {o["key"] for o in report["s3"]["objects"]}
@@ -416,6 +421,8 @@ def test_metric_attribution_reports_the_events_that_followed_recommendations(
     html_page = s3.get_object(Bucket=BUCKET, Key="personalize/lms-impact/staged/snapshot=20261102T000000Z/"
                               "summary.html")["Body"].read().decode()
     assert "<h2>Online impact</h2>" in html_page and "email-digest" in html_page
+    PAGES.mkdir(parents=True, exist_ok=True)
+    (PAGES / "summary-online-impact.html").write_text(html_page)
 
     for key, value in world["stack"].env().items():
         monkeypatch.setenv(key, value)

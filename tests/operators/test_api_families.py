@@ -29,6 +29,7 @@ from personalize_provider.operators import (
     PersonalizeBatchInferenceJobOperator,
     PersonalizeCreateDatasetOperator,
     PersonalizeCreateMetricAttributionOperator,
+    PersonalizeCreateRecommenderOperator,
     PersonalizeCreateSolutionOperator,
     PersonalizeDataDeletionJobOperator,
     PersonalizeDeleteMetricAttributionOperator,
@@ -260,6 +261,19 @@ def test_stop_of_a_stopped_recommender_calls_nothing(personalize, context):
     op = p.attach(PersonalizeStopRecommenderOperator(task_id="stop", recommender_arn=RECOMMENDER_ARN))
     p.ok("describe_recommender", _rec("INACTIVE"), {"recommenderArn": RECOMMENDER_ARN})
     assert op.execute(context)["status"] == "INACTIVE"
+
+
+def test_create_recommender_adopts_a_stopped_one_without_waiting(personalize, context):
+    p = personalize
+    recipe = "arn:aws:personalize:::recipe/aws-vod-top-picks"
+    op = p.attach(PersonalizeCreateRecommenderOperator(task_id="rec", name="top-picks", dataset_group_arn=DSG,
+                                                       recipe_arn=recipe, deferrable=True))
+    p.ok("list_recommenders", {"recommenders": [{"name": "top-picks", "recommenderArn": RECOMMENDER_ARN}]},
+         {"datasetGroupArn": DSG})
+    stopped = _rec("INACTIVE")
+    stopped["recommender"]["recipeArn"] = recipe
+    p.ok("describe_recommender", stopped, {"recommenderArn": RECOMMENDER_ARN})
+    assert op.execute(context)["status"] == "INACTIVE"  # no deferral, no StartRecommender
 
 
 def test_start_recommender_defers_until_active(personalize, context):

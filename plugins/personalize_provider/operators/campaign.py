@@ -105,7 +105,8 @@ class PersonalizeCreateCampaignOperator(PersonalizeCreateResourceOperator):
 
 class PersonalizeCreateRecommenderOperator(PersonalizeCreateResourceOperator):
     """
-    Create (or adopt, or update the config of) a domain recommender and wait until it is ACTIVE.
+    Create (or adopt, or update the config of) a domain recommender and wait until it is ACTIVE. A stopped
+    (INACTIVE) recommender is adopted as it is: its serving hours belong to the start and stop operators.
 
     :param name: Recommender name.
     :param dataset_group_arn: Domain dataset group.
@@ -153,6 +154,16 @@ class PersonalizeCreateRecommenderOperator(PersonalizeCreateResourceOperator):
                 "tags": self.tags or None,
             }
         )
+
+    def execute(self, context: Context) -> dict[str, Any]:
+        description = self.create_or_adopt(context)
+        self.persist_link(context, description)
+        if description.get("status") == "INACTIVE":
+            # Stopped on purpose (StopRecommender, e.g. outside its serving hours): adopted as it is. Waiting for
+            # ACTIVE would never end, and starting it is the start operator's decision, not this one's.
+            self.log.info("Recommender %s is stopped (INACTIVE); adopted as it is", description.get("recommenderArn"))
+            return self.xcom_value(description)
+        return self.wait_until_active(context, description)
 
     def update(self, arn: str, request: dict[str, Any], diffs: dict[str, tuple[Any, Any]]) -> None:
         self.hook.client.update_recommender(
