@@ -127,6 +127,47 @@ class SolutionConfig(_Model):
         return self.recipe if self.recipe.startswith("arn:") else f"arn:aws:personalize:::recipe/{self.recipe}"
 
 
+Domain = Literal["VIDEO_ON_DEMAND", "ECOMMERCE"]
+# Domain use cases are recipes named aws-vod-* / aws-ecomm-* (ListRecipes with a domain lists them).
+DOMAIN_RECIPE_PREFIX: dict[str, str] = {"VIDEO_ON_DEMAND": "aws-vod-", "ECOMMERCE": "aws-ecomm-"}
+
+
+def _recipe_name(recipe: str) -> str:
+    return recipe.rsplit("/", 1)[-1]
+
+
+class RecommenderConfig(_Model):
+    """A managed recommender of the dataset group's domain (Personalize trains and retrains it itself)."""
+
+    name: str
+    recipe: str  # the use case, e.g. aws-vod-top-picks, or its recipe ARN
+    min_recommendation_requests_per_second: int = Field(1, ge=1, le=500)
+
+    _name = field_validator("name")(_check_name)
+
+    @property
+    def recipe_arn(self) -> str:
+        return self.recipe if self.recipe.startswith("arn:") else f"arn:aws:personalize:::recipe/{self.recipe}"
+
+
+class RecommenderHours(_Model):
+    """When recommenders serve (UTC): started at ``start`` and stopped at ``stop`` every day; they bill while on."""
+
+    start: str = Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
+    stop: str = Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
+
+    @model_validator(mode="after")
+    def _distinct(self) -> RecommenderHours:
+        if self.start == self.stop:
+            raise ValueError(f"start and stop are both {self.start}: expected two different times")
+        return self
+
+    @staticmethod
+    def cron(hhmm: str) -> str:
+        hour, minute = hhmm.split(":")
+        return f"{int(minute)} {int(hour)} * * *"
+
+
 class FilterConfig(_Model):
     name: str
     expression: str = Field(min_length=1, max_length=2500)
@@ -214,6 +255,9 @@ class PipelineConfig(_Model):
     event_filter: EventFilter = Field(default_factory=EventFilter)
     validation: ValidationConfig = Field(default_factory=ValidationConfig)
     solutions: list[SolutionConfig] = Field(default_factory=list)
+    domain: Domain | None = None  # a domain dataset group (its schemas and recommenders); None: custom
+    recommenders: list[RecommenderConfig] = Field(default_factory=list)
+    recommender_hours: RecommenderHours | None = None  # None: recommenders run (and bill) all day
     filters: list[FilterConfig] = Field(default_factory=list)
     metric_attribution: MetricAttributionConfig | None = None
     wait: WaitConfig = Field(default_factory=WaitConfig)
@@ -256,6 +300,27 @@ class PipelineConfig(_Model):
             for name in (sol.campaign.name if sol.campaign else None, f"{self.dataset_group}-{sol.name}"):
                 if name and len(name) > NAME_MAX:
                     raise ValueError(f"resource name {name!r} is longer than {NAME_MAX} characters")
+        return self
+
+    @model_validator(mode="after")
+    def _domain_resources(self) -> PipelineConfig:
+        if self.recommenders and not self.domain:
+            raise ValueError("recommenders need a domain dataset group: set domain (VIDEO_ON_DEMAND or ECOMMERCE)")
+        if self.recommender_hours and not self.recommenders:
+            raise ValueError("recommender_hours is set but there are no recommenders to start and stop")
+        names = [r.name for r in self.recommenders]
+        if len(names) != len(set(names)):
+            raise ValueError(f"recommender names must be unique, got {names}")
+        prefix = DOMAIN_RECIPE_PREFIX.get(self.domain or "", "")
+        for rec in self.recommenders:
+            if not _recipe_name(rec.recipe).startswith(prefix):
+                raise ValueError(f"recommender {rec.name!r}: recipe {rec.recipe!r} is not a {self.domain} use case "
+                                 f"(expected a recipe named {prefix}...)")
+            self.resource_name(rec.name)
+        for sol in self.solutions:
+            if any(_recipe_name(sol.recipe).startswith(p) for p in DOMAIN_RECIPE_PREFIX.values()):
+                raise ValueError(f"solution {sol.name!r}: {sol.recipe!r} is a domain use case; list it under "
+                                 "recommenders")
         return self
 
     def schema_name(self, dataset: str) -> str:

@@ -18,7 +18,16 @@ from pathlib import Path
 from typing import Any
 
 from airflow.providers.standard.operators.empty import EmptyOperator
-from airflow.sdk import DAG, Asset, BaseOperatorLink, CronDataIntervalTimetable, Param, TaskGroup, task
+from airflow.sdk import (
+    DAG,
+    Asset,
+    BaseOperatorLink,
+    CronDataIntervalTimetable,
+    MultipleCronTriggerTimetable,
+    Param,
+    TaskGroup,
+    task,
+)
 
 from personalize_pipeline.config import ConfigError, PipelineConfig, SolutionConfig, config_files, load_config
 from personalize_pipeline.links import PersonalizePromotionReportLink, PersonalizeRunSummaryLink
@@ -96,7 +105,7 @@ def _dataset_stage(config: PipelineConfig, validated: Any) -> tuple[Any, list[An
 
     waits = _waits(config)
     group = PersonalizeCreateDatasetGroupOperator(
-        task_id="dataset_group", name=config.dataset_group, kms_key_arn=config.kms_key_arn,
+        task_id="dataset_group", name=config.dataset_group, domain=config.domain, kms_key_arn=config.kms_key_arn,
         role_arn=config.role_arn if config.kms_key_arn else None, **waits)
     validated >> group
     attribution = _metric_attribution(config)
@@ -106,7 +115,7 @@ def _dataset_stage(config: PipelineConfig, validated: Any) -> tuple[Any, list[An
         # Another schema is another Personalize schema (they are immutable): the dataset moves to it (UpdateDataset).
         schema = PersonalizeCreateSchemaOperator(
             task_id=f"schema_{dataset}", name=config.resource_name(schema_name.replace("_", "-")),
-            schema=schema_text(schema_name), **waits)
+            schema=schema_text(schema_name), domain=config.domain, **waits)
         created = PersonalizeCreateDatasetOperator(
             task_id=f"dataset_{dataset}", name=config.resource_name(dataset), dataset_type=dataset.upper(),
             dataset_group_arn=_xcom("dataset_group", "arn"), schema_arn=_xcom(f"schema_{dataset}", "arn"), **waits)
@@ -133,6 +142,21 @@ def _dataset_stage(config: PipelineConfig, validated: Any) -> tuple[Any, list[An
     imports >> imported
     imported >> filters
     return group, [imported, *filters]
+
+
+def _recommenders(config: PipelineConfig, after: list[Any]) -> None:
+    """Domain recommenders: Personalize trains them on the imported data (and retrains them itself)."""
+    if not config.recommenders:
+        return
+    from personalize_provider.operators import PersonalizeCreateRecommenderOperator
+
+    with TaskGroup(group_id="recommenders"):
+        for rec in config.recommenders:
+            after >> PersonalizeCreateRecommenderOperator(
+                task_id=rec.name, name=config.resource_name(rec.name), dataset_group_arn=_xcom("dataset_group", "arn"),
+                recipe_arn=rec.recipe_arn,
+                recommender_config={"minRecommendationRequestsPerSecond": rec.min_recommendation_requests_per_second},
+                **_waits(config))
 
 
 def _metric_attribution(config: PipelineConfig) -> Any:
@@ -318,6 +342,7 @@ def build_dag(config: PipelineConfig) -> DAG:
         _, ready = _dataset_stage(config, validated)
         for sol in config.solutions:
             _solution_group(config, sol, manifest, ready, batch_only)
+        _recommenders(config, ready)
         leaves: list[Any] = list(dag.leaves)
         end = summary()
         # A "Run summary" button on the task (Details tab), next to the summary printed in its log.
@@ -400,6 +425,52 @@ def build_erasure_dag(config: PipelineConfig) -> DAG:
     return dag
 
 
+def build_recommender_hours_dag(config: PipelineConfig) -> DAG | None:
+    """Start the recommenders at ``recommender_hours.start`` and stop them at ``stop`` (UTC): a stopped recommender
+    does not bill. A manual run takes the action from its form."""
+    hours = config.recommender_hours
+    if hours is None:
+        return None
+    from personalize_provider.operators import PersonalizeStartRecommenderOperator, PersonalizeStopRecommenderOperator
+
+    with DAG(
+        dag_id=f"{config.dag_id}_recommender_hours",
+        description=f"Start {config.dataset_group}'s recommenders at {hours.start} and stop them at {hours.stop} UTC",
+        schedule=MultipleCronTriggerTimetable(hours.cron(hours.start), hours.cron(hours.stop), timezone="UTC"),
+        start_date=datetime.combine(config.start_date, time(), tzinfo=UTC),
+        catchup=False,
+        max_active_runs=1,
+        tags=sorted({"personalize", "recommenders", *config.tags}),
+        default_args=_default_args(config),
+        params={"action": Param("by schedule", enum=["by schedule", "start", "stop"], title="Action",
+                                description="Scheduled runs start at the start time and stop at the stop time.")},
+    ) as dag:
+
+        @task.branch(task_id="choose")
+        def choose(**context: Any) -> list[str]:
+            from personalize_pipeline.tasks.recommenders import choose_action
+
+            return choose_action(config, context["params"], context["logical_date"])
+
+        @task(task_id="find_recommenders")
+        def find_recommenders() -> dict[str, str]:
+            from personalize_pipeline.tasks.recommenders import find_recommenders as run
+
+            return run(config)
+
+        found = find_recommenders()
+        branch = choose()
+        found >> branch
+        for action, operator in (("start", PersonalizeStartRecommenderOperator),
+                                 ("stop", PersonalizeStopRecommenderOperator)):
+            with TaskGroup(group_id=action):
+                for rec in config.recommenders:
+                    branch >> operator(
+                        task_id=rec.name, recommender_arn=f"{{{{ ti.xcom_pull(task_ids='find_recommenders')"
+                        f"['{rec.name}'] }}}}", **_waits(config))
+    return dag
+
+
 def broken_config_dag(path: Path, error: str) -> DAG:
     """A stand-in DAG whose only task fails with the config error: visible in the UI, harmless to the others."""
     dag_id = f"personalize_{path.stem.replace('.', '_')}"
@@ -424,6 +495,7 @@ def build_all(directory: Path | None = None) -> dict[str, DAG]:
             broken = broken_config_dag(path, str(exc))
             dags[broken.dag_id] = broken
             continue
-        for dag in (build_dag(config), build_erasure_dag(config)):
-            dags[dag.dag_id] = dag
+        for dag in (build_dag(config), build_erasure_dag(config), build_recommender_hours_dag(config)):
+            if dag is not None:
+                dags[dag.dag_id] = dag
     return dags

@@ -433,6 +433,50 @@ def test_metric_attribution_reports_the_events_that_followed_recommendations(
     assert group_arn(world, "lms-impact") is None
 
 
+def test_domain_config_trains_recommenders_that_serve_and_keep_their_hours(world: dict[str, Any],
+                                                                            tmp_path: Path) -> None:
+    """The shipped VIDEO_ON_DEMAND example: the nightly creates the domain group and its five recommenders, which
+    serve GetRecommendations; the hours DAG stops them at the stop time (a nightly run then adopts them stopped)
+    and starts them at the start time."""
+    (tmp_path / "lms_vod.yaml").write_text((REPO / "include" / "config" / "examples" / "vod.yaml").read_text()
+                                           + "\nretry_delay_seconds: 1\n")
+    out = run(world, "2026-11-01", config_dir=tmp_path)
+    assert dagrun_state(out) == "success", out[-6000:]
+    p, runtime, s3 = world["personalize"], world["runtime"], world["s3"]
+    group = group_arn(world, "lms-vod")
+    assert p.describe_dataset_group(datasetGroupArn=group)["datasetGroup"]["domain"] == "VIDEO_ON_DEMAND"
+    recommenders = {r["name"]: r for r in p.list_recommenders(datasetGroupArn=group)["recommenders"]}
+    assert sorted(recommenders) == sorted(f"lms-vod-{n}" for n in ("top-picks", "because-you-watched",
+                                                                    "more-like-this", "most-popular",
+                                                                    "trending-now"))
+    assert {r["status"] for r in recommenders.values()} == {"ACTIVE"}
+    top = recommenders["lms-vod-top-picks"]["recommenderArn"]
+    items = runtime.get_recommendations(recommenderArn=top, userId="u000003", numResults=10)["itemList"]
+    assert len(items) == 10 and all("score" not in i for i in items)  # domain recommenders show no scores
+    summary = s3.get_object(Bucket=BUCKET, Key="personalize/lms-vod/staged/snapshot=20261101T000000Z/summary.md"
+                            )["Body"].read().decode()
+    rows = [line for line in summary.split("## Recommenders")[1].splitlines() if line.startswith("| top-picks")]
+    assert rows and "ACTIVE" in rows[0] and "normalized_discounted_cumulative_gain_at_10=" in rows[0], summary
+
+    def hours(when: str) -> None:
+        env = {**world["env"], "PERSONALIZE_PIPELINE_CONFIG_DIR": str(tmp_path)}
+        result = dags_test(env, "personalize_lms_vod_recommender_hours", when)
+        text = result.stdout + result.stderr
+        world["outputs"].append(text)
+        assert dagrun_state(text) == "success", text[-6000:]
+
+    def statuses() -> set[str]:
+        return {r["status"] for r in p.list_recommenders(datasetGroupArn=group)["recommenders"]}
+
+    hours("2026-11-01T23:00:00+00:00")
+    assert statuses() == {"INACTIVE"}
+    out = run(world, "2026-11-02", config_dir=tmp_path)
+    assert dagrun_state(out) == "success", out[-6000:]
+    assert statuses() == {"INACTIVE"}  # the nightly adopted them stopped: their hours are the hours DAG's
+    hours("2026-11-02T06:00:00+00:00")
+    assert statuses() == {"ACTIVE"}
+
+
 def test_no_credentials_in_logs_xcom_or_s3(world: dict[str, Any]) -> None:
     """Last, over every run above: the AWS secret (connection password and env var of every task) never shows in
     task output, log files, XCom values or anything the pipeline wrote to S3."""

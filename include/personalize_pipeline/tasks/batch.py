@@ -111,6 +111,14 @@ def write_summary(config: PipelineConfig, manifest: Mapping[str, Any] | None, va
             lines += ["", "| " + " | ".join(HEADER) + " |", "|" + "---|" * len(HEADER)]
             lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in impact]
             sections.append(("Online impact", HEADER, impact))
+    if config.recommenders:
+        from personalize_pipeline.tasks.recommenders import recommender_rows
+
+        rec_header = ["recommender", "use case", "status", "model metrics"]
+        recs = recommender_rows(config)
+        lines += ["", "## Recommenders", "", "| " + " | ".join(rec_header) + " |", "|" + "---|" * len(rec_header)]
+        lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in recs]
+        sections.append(("Recommenders", rec_header, recs))
     text = "\n".join(lines) + "\n"
     url = None
     if manifest:
