@@ -457,6 +457,9 @@ def test_domain_config_trains_recommenders_that_serve_and_keep_their_hours(world
                             )["Body"].read().decode()
     rows = [line for line in summary.split("## Recommenders")[1].splitlines() if line.startswith("| top-picks")]
     assert rows and "ACTIVE" in rows[0] and "normalized_discounted_cumulative_gain_at_10=" in rows[0], summary
+    PAGES.mkdir(parents=True, exist_ok=True)
+    (PAGES / "summary-recommenders.html").write_bytes(s3.get_object(
+        Bucket=BUCKET, Key="personalize/lms-vod/staged/snapshot=20261101T000000Z/summary.html")["Body"].read())
 
     def hours(when: str) -> None:
         env = {**world["env"], "PERSONALIZE_PIPELINE_CONFIG_DIR": str(tmp_path)}
