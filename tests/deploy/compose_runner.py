@@ -191,6 +191,10 @@ def networking_override(ports: Ports, local_env: dict[str, str]) -> dict[str, An
         "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(ports.worker_logs),
         "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": str(ports.trigger_logs),
         "AIRFLOW_CONN_AWS_DEFAULT": json.dumps(conn),
+        # The tests' pace (as in tests/e2e): the engine's jobs finish in seconds, so polling every 5 s (local.env,
+        # for people) mostly waits for the poll.
+        "PERSONALIZE_PIPELINE_WAITER_DELAY": "2",
+        "PERSONALIZE_PIPELINE_RETRY_DELAY": "3",
     }
 
     def health(url: str) -> dict[str, Any]:

@@ -77,6 +77,7 @@ def test_services_are_healthy_and_init_finished(stack: Stack) -> None:
     assert "Exit 0" in init, init
 
 
+@pytest.mark.timeout(1500)  # the run's own deadline below decides, with the scheduler's log in the failure
 def test_default_pipeline_runs_to_success_through_the_rest_api(stack: Stack, token: str) -> None:
     _wait("the DAG parsed", lambda: _request(stack, "GET", f"/api/v2/dags/{DAG_ID}", token=token), 300)
     _request(stack, "PATCH", f"/api/v2/dags/{DAG_ID}", {"is_paused": False}, token)
@@ -88,7 +89,7 @@ def test_default_pipeline_runs_to_success_through_the_rest_api(stack: Stack, tok
         return state if state["state"] in ("success", "failed") else None
 
     started = time.monotonic()
-    final = _wait("the pipeline run", finished, 1500, every=10)
+    final = _wait("the pipeline run", finished, 1400, every=10)
     stack.timings["pipeline run"] = round(time.monotonic() - started, 1)
     assert final["state"] == "success", stack.output("logs", "--tail", "80", "airflow-scheduler")
 
