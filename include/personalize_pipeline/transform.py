@@ -46,18 +46,20 @@ def interactions(chunk: pd.DataFrame, event_filter: EventFilter, schema: str = "
         )
         keep &= positive.fillna(False)
     value = rating.where(rating.notna(), (completion * 5).round(2))
-    out = pd.DataFrame(
-        {
-            "USER_ID": chunk["user_id"].astype("string[pyarrow]"),
-            "ITEM_ID": chunk["item_id"].astype("string[pyarrow]"),
-            "EVENT_TYPE": event_type.astype("string[pyarrow]"),
-            "EVENT_VALUE": value.astype("float32"),
-            "TIMESTAMP": _epoch_seconds(chunk["occurred_at"]),
-            "RECOMMENDATION_ID": _optional_text(chunk, "recommendation_id"),
-            "EVENT_ATTRIBUTION_SOURCE": _optional_text(chunk, "event_attribution_source"),
-        }
-    )[keep.to_numpy()]
-    return out[columns(schema)]
+    wanted = columns(schema)
+    data = {
+        "USER_ID": chunk["user_id"].astype("string[pyarrow]"),
+        "ITEM_ID": chunk["item_id"].astype("string[pyarrow]"),
+        "EVENT_TYPE": event_type.astype("string[pyarrow]"),
+        "EVENT_VALUE": value.astype("float32"),
+        "TIMESTAMP": _epoch_seconds(chunk["occurred_at"]),
+    }
+    # Only the attribution schema has these: the default one spends nothing on them, chunk after chunk.
+    for name, source in (("RECOMMENDATION_ID", "recommendation_id"),
+                         ("EVENT_ATTRIBUTION_SOURCE", "event_attribution_source")):
+        if name in wanted:
+            data[name] = _optional_text(chunk, source)
+    return pd.DataFrame(data)[keep.to_numpy()][wanted]
 
 
 def normalize_genres(raw: pd.Series) -> pd.Series:
