@@ -15,6 +15,16 @@ def _hook(config: PipelineConfig) -> Any:
     return PersonalizeHook(aws_conn_id=config.aws_conn_id)
 
 
+def _existing(hook: Any, config: PipelineConfig) -> dict[str, str] | None:
+    """ARNs of the recommenders that exist, by config name; None when the dataset group does not exist yet."""
+    group = hook.find_by_name("dataset_group", config.dataset_group)
+    if group is None:
+        return None
+    listed = {r["name"]: r["recommenderArn"] for r in hook.list_resources("recommender", group["datasetGroupArn"])}
+    return {rec.name: listed[config.resource_name(rec.name)] for rec in config.recommenders
+            if config.resource_name(rec.name) in listed}
+
+
 def choose_action(config: PipelineConfig, params: Mapping[str, Any], logical_date: datetime) -> list[str]:
     """The task group to run: the form's action, or the one whose time the scheduled run fired at."""
     hours = config.recommender_hours
@@ -29,13 +39,9 @@ def find_recommenders(config: PipelineConfig) -> dict[str, str]:
     """The recommenders' ARNs by config name; skips the run while the nightly DAG has not created them yet."""
     from airflow.sdk.exceptions import AirflowSkipException
 
-    hook = _hook(config)
-    group = hook.find_by_name("dataset_group", config.dataset_group)
-    if group is None:
+    found = _existing(_hook(config), config)
+    if found is None:
         raise AirflowSkipException(f"dataset group {config.dataset_group} does not exist yet")
-    listed = {r["name"]: r["recommenderArn"] for r in hook.list_resources("recommender", group["datasetGroupArn"])}
-    found = {rec.name: listed[config.resource_name(rec.name)] for rec in config.recommenders
-             if config.resource_name(rec.name) in listed}
     missing = [rec.name for rec in config.recommenders if rec.name not in found]
     if missing:
         raise AirflowSkipException(f"recommenders {missing} do not exist yet: the nightly DAG creates them")
@@ -45,12 +51,10 @@ def find_recommenders(config: PipelineConfig) -> dict[str, str]:
 def recommender_rows(config: PipelineConfig) -> list[list[Any]]:
     """One row per configured recommender: status and the model metrics Personalize reports for it."""
     hook = _hook(config)
-    group = hook.find_by_name("dataset_group", config.dataset_group)
-    listed = ({r["name"]: r["recommenderArn"] for r in hook.list_resources("recommender", group["datasetGroupArn"])}
-              if group else {})
+    found = _existing(hook, config) or {}
     rows = []
     for rec in config.recommenders:
-        arn = listed.get(config.resource_name(rec.name))
+        arn = found.get(rec.name)
         described = hook.describe("recommender", arn) if arn else {}
         metrics = described.get("modelMetrics") or {}
         shown = ", ".join(f"{name}={value:.4f}" for name, value in sorted(metrics.items())
