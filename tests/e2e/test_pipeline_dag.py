@@ -256,46 +256,42 @@ def test_late_events_are_imported_once_by_the_night_they_arrive(world: dict[str,
         out = run(world, runs[night], config_dir=tmp_path, db=db)
         assert dagrun_state(out) == "success", out[-6000:]
 
-    p, s3 = world["personalize"], world["s3"]
+    p = world["personalize"]
     dataset = p.list_datasets(datasetGroupArn=group_arn(world, "lms-late"))["datasets"][0]["datasetArn"]
     jobs = [j for j in p.list_dataset_import_jobs(datasetArn=dataset)["datasetImportJobs"] if j["status"] == "ACTIVE"]
     assert len(jobs) == 4, [j["jobName"] for j in jobs]  # one per interval: the backfill's re-runs adopted theirs
-    export = p.create_dataset_export_job(jobName="late-export", datasetArn=dataset, ingestionMode="BULK",
-                                         roleArn="arn:aws:iam::000000000000:role/x",
-                                         jobOutput={"s3DataDestination": {"path": f"s3://{BUCKET}/late-export/"}})
-    arn = export["datasetExportJobArn"]
-    for _ in range(100):
-        status = p.describe_dataset_export_job(datasetExportJobArn=arn)["datasetExportJob"]["status"]
-        if status not in ("CREATE PENDING", "CREATE IN_PROGRESS"):
-            break
-        time.sleep(0.2)
-    assert status == "ACTIVE"
-    key = next(o["Key"] for o in s3.list_objects_v2(Bucket=BUCKET, Prefix="late-export/")["Contents"])
-    imported = pd.read_csv(io.BytesIO(s3.get_object(Bucket=BUCKET, Key=key)["Body"].read()))
+    imported = export_dataset(world, dataset, "late-export", mode="BULK", dtype=None, attempts=100)
     got = Counter(zip(imported["USER_ID"], imported["ITEM_ID"], imported["TIMESTAMP"], strict=True))
     expected = {(user, item, occurred) for events in deliveries.values() for user, item, occurred, _ in events}
     assert set(got) == expected
     assert max(got.values()) == 1, [k for k, v in got.items() if v > 1]
 
 
-def _export(world: dict[str, Any], dataset_type: str, name: str) -> pd.DataFrame:
-    """A dataset of the default group as Personalize holds it, through a dataset export job (as one checks on AWS)."""
+def export_dataset(world: dict[str, Any], dataset: str, name: str, *, mode: str = "ALL", dtype: Any = str,
+                   attempts: int = 300) -> pd.DataFrame:
+    """A dataset as Personalize holds it, through a dataset export job to s3://BUCKET/<name>/ (as one checks on
+    AWS), polled every 0.2 s at most ``attempts`` times."""
     p, s3 = world["personalize"], world["s3"]
-    dataset = next(d["datasetArn"] for d in p.list_datasets(datasetGroupArn=group_arn(world))["datasets"]
-                   if d["datasetType"].upper() == dataset_type.upper())
-    arn = p.create_dataset_export_job(jobName=name, datasetArn=dataset, ingestionMode="ALL",
+    arn = p.create_dataset_export_job(jobName=name, datasetArn=dataset, ingestionMode=mode,
                                       roleArn="arn:aws:iam::000000000000:role/x",
                                       jobOutput={"s3DataDestination": {"path": f"s3://{BUCKET}/{name}/"}}
                                       )["datasetExportJobArn"]
-    for _ in range(300):
+    for _ in range(attempts):
         status = p.describe_dataset_export_job(datasetExportJobArn=arn)["datasetExportJob"]["status"]
         if status not in ("CREATE PENDING", "CREATE IN_PROGRESS"):
             break
         time.sleep(0.2)
     assert status == "ACTIVE"
     keys = [o["Key"] for o in s3.list_objects_v2(Bucket=BUCKET, Prefix=f"{name}/")["Contents"]]
-    return pd.concat(pd.read_csv(io.BytesIO(s3.get_object(Bucket=BUCKET, Key=k)["Body"].read()), dtype=str)
+    return pd.concat(pd.read_csv(io.BytesIO(s3.get_object(Bucket=BUCKET, Key=k)["Body"].read()), dtype=dtype)
                      for k in keys)
+
+
+def _export(world: dict[str, Any], dataset_type: str, name: str) -> pd.DataFrame:
+    """A dataset of the default group, by type, as Personalize holds it."""
+    datasets = world["personalize"].list_datasets(datasetGroupArn=group_arn(world))["datasets"]
+    dataset = next(d["datasetArn"] for d in datasets if d["datasetType"].upper() == dataset_type.upper())
+    return export_dataset(world, dataset, name)
 
 
 def erase(world: dict[str, Any], when: str, conf: dict[str, Any]) -> str:
