@@ -6,14 +6,9 @@ import math
 
 import pandas as pd
 import pytest
-from personalize_local.metrics import (
-    evaluate,
-    ndcg_at_k,
-    precision_at_k,
-    reciprocal_rank_at_k,
-    split_holdout,
-)
+from personalize_local.metrics import evaluate, split_holdout
 from personalize_local.recipes import RECIPES, TrainingData
+from personalize_pipeline.offline_metrics import ndcg_at_k, precision_at_k, reciprocal_rank_at_k
 
 POPULARITY = RECIPES["arn:aws:personalize:::recipe/aws-popularity-count"]
 
