@@ -42,9 +42,12 @@ DEFAULT_RETRIES = 2
 GROUP_BUSY_RETRIES = 100
 
 
-def _xcom(task_id: str, key: str) -> str:
-    """A template pulling one field of a task's XCom dict (rendered by the operators' template fields)."""
-    return f"{{{{ ti.xcom_pull(task_ids='{task_id}')['{key}'] }}}}"
+def _xcom(producer: Any, *path: str) -> str:
+    """A template pulling one field of the producing task's XCom dict (rendered by the operators' template fields).
+    ``producer`` is the operator or its @task output: its task id (with its group's prefix) comes from it."""
+    task_id = getattr(producer, "operator", producer).task_id
+    fields = "".join(f"['{key}']" for key in path)
+    return f"{{{{ ti.xcom_pull(task_ids='{task_id}'){fields} }}}}"
 
 
 def _with_links(output: Any, *links: BaseOperatorLink) -> None:
@@ -94,7 +97,8 @@ def _waits(config: PipelineConfig) -> dict[str, Any]:
             "waiter_delay": config.wait.delay_seconds, "waiter_max_attempts": config.wait.max_attempts}
 
 
-def _dataset_stage(config: PipelineConfig, validated: Any) -> tuple[Any, list[Any]]:
+def _dataset_stage(config: PipelineConfig, manifest: Any, validated: Any) -> tuple[Any, list[Any]]:
+    """Dataset group, schemas, datasets, the imports of the staged files and the filters (in the ``data`` group)."""
     from personalize_provider.operators import (
         PersonalizeCreateDatasetGroupOperator,
         PersonalizeCreateDatasetOperator,
@@ -108,7 +112,7 @@ def _dataset_stage(config: PipelineConfig, validated: Any) -> tuple[Any, list[An
         task_id="dataset_group", name=config.dataset_group, domain=config.domain, kms_key_arn=config.kms_key_arn,
         role_arn=config.role_arn if config.kms_key_arn else None, **waits)
     validated >> group
-    attribution = _metric_attribution(config)
+    attribution = _metric_attribution(config, group)
     imports = []
     for dataset in config.datasets:
         schema_name = config.schema_name(dataset)
@@ -118,12 +122,11 @@ def _dataset_stage(config: PipelineConfig, validated: Any) -> tuple[Any, list[An
             schema=schema_text(schema_name), domain=config.domain, **waits)
         created = PersonalizeCreateDatasetOperator(
             task_id=f"dataset_{dataset}", name=config.resource_name(dataset), dataset_type=dataset.upper(),
-            dataset_group_arn=_xcom("dataset_group", "arn"), schema_arn=_xcom(f"schema_{dataset}", "arn"), **waits)
+            dataset_group_arn=_xcom(group, "arn"), schema_arn=_xcom(schema, "arn"), **waits)
         job = PersonalizeDatasetImportJobOperator(
-            task_id=f"import_{dataset}", dataset_arn=_xcom(f"dataset_{dataset}", "arn"),
-            data_location=f"{{{{ ti.xcom_pull(task_ids='extract_and_stage')['files']['{dataset}'] }}}}",
-            role_arn=config.role_arn, import_mode="{{ params.import_mode }}",
-            job_name=f"{{{{ ti.xcom_pull(task_ids='extract_and_stage')['job_names']['{dataset}'] }}}}",
+            task_id=f"import_{dataset}", dataset_arn=_xcom(created, "arn"),
+            data_location=_xcom(manifest, "files", dataset), role_arn=config.role_arn,
+            import_mode="{{ params.import_mode }}", job_name=_xcom(manifest, "job_names", dataset),
             pool=config.pools.imports, limit_exceeded_max_retries=GROUP_BUSY_RETRIES,
             # INCREMENTAL intervals must land in order: a backfill's runs may overlap, the imports may not.
             depends_on_past=config.import_mode == "INCREMENTAL",
@@ -135,7 +138,7 @@ def _dataset_stage(config: PipelineConfig, validated: Any) -> tuple[Any, list[An
     filters = [
         PersonalizeCreateFilterOperator(
             task_id=f"filter_{f.name}", name=config.resource_name(f.name), filter_expression=f.expression,
-            dataset_group_arn=_xcom("dataset_group", "arn"), **waits)
+            dataset_group_arn=_xcom(group, "arn"), **waits)
         for f in config.filters
     ]
     imported = EmptyOperator(task_id="datasets_imported")
@@ -144,7 +147,7 @@ def _dataset_stage(config: PipelineConfig, validated: Any) -> tuple[Any, list[An
     return group, [imported, *filters]
 
 
-def _recommenders(config: PipelineConfig, after: list[Any]) -> None:
+def _recommenders(config: PipelineConfig, group: Any, after: list[Any]) -> None:
     """Domain recommenders: Personalize trains them on the imported data (and retrains them itself)."""
     if not config.recommenders:
         return
@@ -153,13 +156,13 @@ def _recommenders(config: PipelineConfig, after: list[Any]) -> None:
     with TaskGroup(group_id="recommenders"):
         for rec in config.recommenders:
             after >> PersonalizeCreateRecommenderOperator(
-                task_id=rec.name, name=config.resource_name(rec.name), dataset_group_arn=_xcom("dataset_group", "arn"),
+                task_id=rec.name, name=config.resource_name(rec.name), dataset_group_arn=_xcom(group, "arn"),
                 recipe_arn=rec.recipe_arn,
                 recommender_config={"minRecommendationRequestsPerSecond": rec.min_recommendation_requests_per_second},
                 **_waits(config))
 
 
-def _metric_attribution(config: PipelineConfig) -> Any:
+def _metric_attribution(config: PipelineConfig, group: Any) -> Any:
     if not config.metric_attribution:
         return None
     from personalize_provider.operators import PersonalizeCreateMetricAttributionOperator
@@ -168,13 +171,14 @@ def _metric_attribution(config: PipelineConfig) -> Any:
                for m in config.metric_attribution.metrics]
     return PersonalizeCreateMetricAttributionOperator(
         task_id="metric_attribution", name=config.resource_name("attribution"),
-        dataset_group_arn=_xcom("dataset_group", "arn"), metrics=metrics, role_arn=config.role_arn,
+        dataset_group_arn=_xcom(group, "arn"), metrics=metrics, role_arn=config.role_arn,
         s3_output_path=config.attribution_output_path, kms_key_arn=config.kms_key_arn, **_waits(config))
 
 
 def _solution_group(
-    config: PipelineConfig, sol: SolutionConfig, manifest: Any, after: list[Any], batch_only: Any
-) -> None:
+    config: PipelineConfig, sol: SolutionConfig, group: Any, manifest: Any, after: list[Any], batch_only: Any
+) -> dict[str, Any]:
+    """The solution's task group; returns its outputs the run summary reads (plan, compared, serving, prepared)."""
     from personalize_provider.operators import (
         PersonalizeBatchInferenceJobOperator,
         PersonalizeCreateCampaignOperator,
@@ -189,7 +193,7 @@ def _solution_group(
     g = sol.name
     with TaskGroup(group_id=g):
         solution = PersonalizeCreateSolutionOperator(
-            task_id="solution", name=config.resource_name(sol.name), dataset_group_arn=_xcom("dataset_group", "arn"),
+            task_id="solution", name=config.resource_name(sol.name), dataset_group_arn=_xcom(group, "arn"),
             recipe_arn=sol.recipe_arn, event_type=sol.event_type, perform_auto_training=sol.perform_auto_training,
             solution_config=sol.solution_config or None, **waits)
 
@@ -201,12 +205,11 @@ def _solution_group(
 
         plan = plan_training(solution.output, manifest)
         train = PersonalizeCreateSolutionVersionOperator(
-            task_id="train", solution_arn=_xcom(f"{g}.solution", "arn"),
-            training_mode=_xcom(f"{g}.plan_training", "training_mode"),
-            job_name=_xcom(f"{g}.plan_training", "version_name"), pool=config.pools.trainings,
+            task_id="train", solution_arn=_xcom(solution, "arn"), training_mode=_xcom(plan, "training_mode"),
+            job_name=_xcom(plan, "version_name"), pool=config.pools.trainings,
             limit_exceeded_max_retries=GROUP_BUSY_RETRIES, **waits)
         metrics = PersonalizeGetSolutionMetricsOperator(
-            task_id="metrics", solution_version_arn=_xcom(f"{g}.train", "arn"), aws_conn_id=config.aws_conn_id)
+            task_id="metrics", solution_version_arn=_xcom(train, "arn"), aws_conn_id=config.aws_conn_id)
 
         @task(task_id="compare")
         def compare(solution: Any, trained: Any, manifest: Any,
@@ -221,11 +224,10 @@ def _solution_group(
         compared = compare(solution.output, metrics.output, manifest)
         # A "Promotion report" button on the task (Details tab): the s3:// URI in the log is not clickable.
         _with_links(compared, PersonalizePromotionReportLink())
-        promote_first = f"{g}.promote" if sol.campaign else f"{g}.record_promotion"
 
         @task.branch(task_id="decide")
         def decide(result: Any) -> str:
-            return promote_first if result["promote"] else f"{g}.keep"
+            return str(promote_first.task_id if result["promote"] else kept.operator.task_id)
 
         @task(task_id="record_promotion")
         def record_promotion(result: Any, **context: Any) -> None:
@@ -238,21 +240,22 @@ def _solution_group(
             from personalize_pipeline.notify import NotificationEvent, notify
 
             message = f"{sol.name}: kept {result['incumbent'] or 'nothing in service'}: {result['reason']}"
-            notify(NotificationEvent(dag_id=config.dag_id, run_id=context["run_id"], task_id=f"{g}.keep",
+            notify(NotificationEvent(dag_id=config.dag_id, run_id=context["run_id"], task_id=context["ti"].task_id,
                                      kind="rejected", message=message, details={"report": result["report"]}),
                    config.notification_conn_id)
             return message
 
         branch = decide(compared)
         recorded = record_promotion(compared)
+        promote_first: Any = recorded.operator
         if sol.campaign:
             from personalize_pipeline.tasks.training import campaign_config, campaign_name
 
-            promote = PersonalizeCreateCampaignOperator(
+            promote_first = PersonalizeCreateCampaignOperator(
                 task_id="promote", name=campaign_name(config, sol),
-                solution_version_arn=_xcom(f"{g}.compare", "candidate"),
+                solution_version_arn=_xcom(compared, "candidate"),
                 min_provisioned_tps=sol.campaign.min_provisioned_tps, campaign_config=campaign_config(sol), **waits)
-            branch >> promote >> recorded
+            branch >> promote_first >> recorded
         else:
             branch >> recorded
         kept = keep(compared)
@@ -261,33 +264,35 @@ def _solution_group(
         plan >> train >> metrics
 
         @task(task_id="resolve_serving", trigger_rule="none_failed")
-        def resolve_serving() -> dict[str, Any]:
+        def resolve_serving(manifest: Any) -> dict[str, Any]:
             from personalize_pipeline.tasks.training import resolve_serving as run
 
-            return run(config, sol)
+            return run(config, sol, manifest)
 
-        serving = resolve_serving()
+        serving = resolve_serving(manifest)
         [recorded, kept, batch_only] >> serving
+        outputs = {"plan": plan, "compared": compared, "serving": serving}
         if sol.batch_inference:
 
             @task(task_id="prepare_batch_input")
-            def prepare_batch_input(serving: Any, **context: Any) -> dict[str, Any]:
+            def prepare_batch_input(serving: Any) -> dict[str, Any]:
                 from personalize_pipeline.tasks.batch import prepare_batch_input as run
-                from personalize_pipeline.tasks.data_stage import manifest_for_run
 
-                return run(config, sol, serving, manifest_for_run(config, context))
+                return run(config, sol, serving, serving["manifest"])
 
             prepared = prepare_batch_input(serving)
+            outputs["prepared"] = prepared
             PersonalizeBatchInferenceJobOperator(
-                task_id="batch_inference", solution_version_arn=_xcom(f"{g}.resolve_serving", "version_arn"),
-                input_path=_xcom(f"{g}.prepare_batch_input", "input_path"),
-                output_path=_xcom(f"{g}.prepare_batch_input", "output_path"), role_arn=config.role_arn,
+                task_id="batch_inference", solution_version_arn=_xcom(serving, "version_arn"),
+                input_path=_xcom(prepared, "input_path"), output_path=_xcom(prepared, "output_path"),
+                role_arn=config.role_arn,
                 num_results=sol.batch_inference.num_results,
-                filter_arn=_xcom(f"{g}.resolve_serving", "filter_arn") if sol.batch_inference.filter else None,
-                job_name=_xcom(f"{g}.prepare_batch_input", "job_name"), pool=config.pools.batch,
+                filter_arn=_xcom(serving, "filter_arn") if sol.batch_inference.filter else None,
+                job_name=_xcom(prepared, "job_name"), pool=config.pools.batch,
                 outlets=[Asset(uri=asset_uri(config, sol))],
                 trigger_rule="none_failed", **waits,
             ).set_upstream(prepared)
+    return outputs
 
 
 def build_dag(config: PipelineConfig) -> DAG:
@@ -307,7 +312,7 @@ def build_dag(config: PipelineConfig) -> DAG:
 
         @task.branch(task_id="plan_run")
         def plan_run(**context: Any) -> str:
-            return "batch_only" if context["params"].get("batch_inference_only") else "extract_and_stage"
+            return batch_only.task_id if context["params"].get("batch_inference_only") else manifest.operator.task_id
 
         @task(task_id="extract_and_stage")
         def extract_and_stage(**context: Any) -> dict[str, Any]:
@@ -321,35 +326,32 @@ def build_dag(config: PipelineConfig) -> DAG:
 
             return validate_staged(config, manifest)
 
-        @task(task_id="summary", trigger_rule="all_done")
-        def summary(**context: Any) -> str:
-            from personalize_pipeline.tasks.batch import summarize_run
+        @task(task_id="summary", trigger_rule="all_done", retries=0)
+        def summary(manifest: Any, validation: Any, solutions: Any, **context: Any) -> str:
+            """Writes the run summary, then decides the run: it fails when any task of the run failed (the
+            summary is the only leaf, so its state is the run's)."""
+            from personalize_pipeline.tasks.batch import fail_if_any_task_failed, summarize_run
 
-            return summarize_run(config, context)
+            text = summarize_run(config, context, manifest, validation, solutions)
+            fail_if_any_task_failed(context)
+            return text
 
-        @task(task_id="run_failed", trigger_rule="one_failed", retries=0)
-        def run_failed() -> None:
-            """Leaf that fails the run when any stage failed (the always-run summary would otherwise decide)."""
-            from airflow.sdk.exceptions import AirflowFailException
-
-            raise AirflowFailException("a stage of this run failed; see the failed tasks and the summary")
-
-        manifest = extract_and_stage()
-        batch_only = EmptyOperator(task_id="batch_only")
         plan = plan_run()
+        batch_only = EmptyOperator(task_id="batch_only")
+        # The grid's top rows: plan_run, batch_only, data, one group per solution (and recommenders), summary.
+        with TaskGroup(group_id="data", tooltip="extract, validate, datasets, imports, filters"):
+            manifest = extract_and_stage()
+            validated = validate_data(manifest)
+            group, ready = _dataset_stage(config, manifest, validated)
         plan >> [manifest, batch_only]
-        validated = validate_data(manifest)
-        _, ready = _dataset_stage(config, validated)
-        for sol in config.solutions:
-            _solution_group(config, sol, manifest, ready, batch_only)
-        _recommenders(config, ready)
+        outputs = {sol.name: _solution_group(config, sol, group, manifest, ready, batch_only)
+                   for sol in config.solutions}
+        _recommenders(config, group, ready)
         leaves: list[Any] = list(dag.leaves)
-        end = summary()
+        end = summary(manifest, validated, outputs)
         # A "Run summary" button on the task (Details tab), next to the summary printed in its log.
         _with_links(end, PersonalizeRunSummaryLink())
         leaves >> end
-        watched: list[Any] = [t for t in dag.tasks if t.task_id != "summary"]
-        watched >> run_failed()
     return dag
 
 
@@ -417,9 +419,9 @@ def build_erasure_dag(config: PipelineConfig) -> DAG:
         scrubbed = scrub_s3(plan)
         group = find_dataset_group(plan)
         deletion = PersonalizeDataDeletionJobOperator(
-            task_id="delete_from_personalize", dataset_group_arn=_xcom("find_dataset_group", "arn"),
-            data_location=_xcom("plan_erasure", "data_location"), role_arn=config.role_arn,
-            job_name=_xcom("plan_erasure", "job_name"), **_waits(config))
+            task_id="delete_from_personalize", dataset_group_arn=_xcom(group, "arn"),
+            data_location=_xcom(plan, "data_location"), role_arn=config.role_arn,
+            job_name=_xcom(plan, "job_name"), **_waits(config))
         deletion_needed(plan, group) >> deletion
         erasure_report(plan, scrubbed, group, deletion.output)
     return dag
@@ -466,8 +468,7 @@ def build_recommender_hours_dag(config: PipelineConfig) -> DAG | None:
             with TaskGroup(group_id=action):
                 for rec in config.recommenders:
                     branch >> operator(
-                        task_id=rec.name, recommender_arn=f"{{{{ ti.xcom_pull(task_ids='find_recommenders')"
-                        f"['{rec.name}'] }}}}", **_waits(config))
+                        task_id=rec.name, recommender_arn=_xcom(found, rec.name), **_waits(config))
     return dag
 
 

@@ -180,7 +180,7 @@ def test_trigger_watch_and_open_report_in_the_ui(airflow: Any, browser: Any, sho
         # 2. The DAG's page: its tasks, paused (new DAGs start paused here).
         page.goto(f"{base}/dags/{DAG_ID}")
         expect(page.get_by_role("heading", name=DAG_ID)).to_be_visible()
-        expect(page.get_by_text("extract_and_stage", exact=True).first).to_be_visible()
+        expect(page.get_by_text("user-personalization", exact=True).first).to_be_visible()
         shot("02-dag.png")
 
         # 3. Trigger through the Params form: training mode FULL and force retrain, set in the form.

@@ -136,20 +136,19 @@ def write_summary(config: PipelineConfig, manifest: Mapping[str, Any] | None, va
     return text, url
 
 
-def summarize_run(config: PipelineConfig, context: Mapping[str, Any]) -> str:
-    """Gather each stage's XCom into the summary (tasks that did not run simply have nothing to say)."""
-    ti = context["ti"]
+def summarize_run(config: PipelineConfig, context: Mapping[str, Any], manifest: Mapping[str, Any] | None,
+                  validation: Mapping[str, Any] | None, solutions: Mapping[str, Mapping[str, Any]]) -> str:
+    """Gather each stage's output into the summary (tasks that did not run simply have nothing to say).
+    ``solutions`` holds each solution group's outputs: plan, compared, serving and prepared (None when not run)."""
     results: dict[str, dict[str, Any]] = {}
     for sol in config.solutions:
-        g = sol.name
-        plan = ti.xcom_pull(task_ids=f"{g}.plan_training") or {}
-        compared = ti.xcom_pull(task_ids=f"{g}.compare") or {}
-        prepared = ti.xcom_pull(task_ids=f"{g}.prepare_batch_input") or {}
-        serving = ti.xcom_pull(task_ids=f"{g}.resolve_serving") or {}
+        outputs = solutions.get(sol.name, {})
+        plan, compared, prepared, serving = (outputs.get(k) or {} for k in ("plan", "compared", "prepared",
+                                                                           "serving"))
         metric = compared.get("decision", {}).get("primary_metric")
         rows = compared.get("decision", {}).get("rows", [])
         row: dict[str, Any] = next((r for r in rows if r.get("metric") == metric), {})
-        results[g] = {
+        results[sol.name] = {
             "candidate": (compared.get("candidate") or "-").rsplit("/", 1)[-1],
             "outcome": ("promoted" if compared["promote"] else "kept") if compared else "-",
             "reason": "; ".join(filter(None, [plan.get("reason") if plan.get("reused") else None,
@@ -159,11 +158,22 @@ def summarize_run(config: PipelineConfig, context: Mapping[str, Any]) -> str:
             "batch_output": prepared.get("output_path", "-"),
             "serving": serving.get("version_arn", "-"),
         }
-    manifest = ti.xcom_pull(task_ids="extract_and_stage")
-    validation = ti.xcom_pull(task_ids="validate_data")
     text, url = write_summary(config, manifest, validation, results)
     if url:
         from personalize_pipeline.links import PersonalizeRunSummaryLink
 
         PersonalizeRunSummaryLink.persist(context, url)
     return text
+
+
+def fail_if_any_task_failed(context: Mapping[str, Any]) -> None:
+    """Fail (and so fail the run: the summary is its only leaf) when a task of this run failed; the message names
+    them. Asked of Airflow's API for the run's task states, so no task needs an edge from every other."""
+    from airflow.sdk.exceptions import AirflowFailException
+
+    ti = context["ti"]
+    states = ti.get_task_states(dag_id=ti.dag_id, run_ids=[ti.run_id]).get(ti.run_id, {})
+    failed = sorted(task_id for task_id, state in states.items() if state in ("failed", "upstream_failed"))
+    if failed:
+        raise AirflowFailException(f"{len(failed)} task(s) of this run did not succeed: {', '.join(failed)}; "
+                                   "see their logs and the run summary")

@@ -95,13 +95,12 @@ def validate_staged(config: PipelineConfig, manifest: Mapping[str, Any]) -> dict
     return report.to_dict()
 
 
-def manifest_for_run(config: PipelineConfig, context: Mapping[str, Any]) -> dict[str, Any]:
+def manifest_for_run(config: PipelineConfig, staged: Mapping[str, Any] | None) -> dict[str, Any]:
     """This run's staged partition, or (batch-only runs, which stage nothing) the most recent complete one."""
     import json
 
     from airflow.sdk.exceptions import AirflowSkipException
 
-    staged = context["ti"].xcom_pull(task_ids="extract_and_stage")
     if staged:
         return dict(staged)
     s3 = _s3_hook(config)

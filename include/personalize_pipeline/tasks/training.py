@@ -155,8 +155,11 @@ def record_promotion(config: PipelineConfig, version_arn: str, run_id: str) -> N
     log.info("recorded promotion of %s", version_arn)
 
 
-def resolve_serving(config: PipelineConfig, sol: SolutionConfig) -> dict[str, Any]:
-    """The version batch jobs should use now (after this run's promotion, if any), with the filter's ARN."""
+def resolve_serving(
+    config: PipelineConfig, sol: SolutionConfig, staged: Mapping[str, Any] | None
+) -> dict[str, Any]:
+    """The version batch jobs should use now (after this run's promotion, if any), with the filter's ARN and the
+    partition batch inputs come from (``staged``: this run's, None in batch-only runs)."""
     from airflow.sdk.exceptions import AirflowSkipException
 
     hook = _hook(config)
@@ -169,5 +172,10 @@ def resolve_serving(config: PipelineConfig, sol: SolutionConfig) -> dict[str, An
     found = wanted and hook.find_by_name("filter", config.resource_name(wanted), group["datasetGroupArn"])
     if wanted and not found:
         raise ValueError(f"{sol.name}: filter {config.resource_name(wanted)!r} does not exist in the dataset group")
-    return {"version_arn": version, "solution_arn": solution["solutionArn"],
-            "filter_arn": found["filterArn"] if found else None}
+    serving = {"version_arn": version, "solution_arn": solution["solutionArn"],
+               "filter_arn": found["filterArn"] if found else None}
+    if sol.batch_inference:
+        from personalize_pipeline.tasks.data_stage import manifest_for_run
+
+        serving["manifest"] = manifest_for_run(config, staged)
+    return serving
