@@ -35,11 +35,12 @@ sample-db: $(STAMP)
 demo: $(STAMP) sample-db
 	$(BIN)/python -m personalize_dev.demo
 
-# Two workers: most of the suite's time is waiting on Airflow, the engine and the compose stack, not CPU. Files
-# stay whole on one worker (tests/conftest.py groups them); TEST_WORKERS=0 runs everything in this process.
+# Two workers: most of the suite's time is waiting on Airflow, the engine and the compose stack, not CPU. Each test
+# file stays whole on one worker (--dist loadfile: module fixtures are built once, a file's tests keep their
+# order); TEST_WORKERS=0 runs everything in this process.
 TEST_WORKERS ?= 2
 test: $(STAMP) browser postgres docker
-	$(BIN)/python -m pytest -q $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadgroup)
+	$(BIN)/python -m pytest -q $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadfile)
 
 # The scheduler tests (backfill under `airflow standalone`) and `make airflow` keep Airflow's metadata in a local
 # PostgreSQL server (Debian's package), as the compose stack does: installed here when missing (as root, with apt-get).

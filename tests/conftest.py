@@ -43,19 +43,3 @@ def airflow_db() -> Path:
                    env=os.environ.copy(), timeout=300)
     return _HOME
 
-
-# `make test` runs on two xdist workers with --dist loadgroup: one group per test file (module fixtures such as the
-# e2e world are built once, and a file's tests keep their order), except where files share more than a fixture.
-_SHARED_GROUPS = {
-    # The deployment tests build the wheels in the source tree (uv build) and run the one private dockerd.
-    "deploy": "tests/deploy/",
-    # The reliability scenarios add rows to one report file.
-    "reliability": "tests/reliability/",
-}
-
-
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    for item in items:
-        path = Path(str(item.path)).resolve().relative_to(REPO).as_posix()
-        group = next((name for name, prefix in _SHARED_GROUPS.items() if path.startswith(prefix)), path)
-        item.add_marker(pytest.mark.xdist_group(group))

@@ -15,11 +15,15 @@ its own from it. The root file names the wheels by their path under dist/, so it
 from __future__ import annotations
 
 import argparse
+import hashlib
 import re
 import shutil
 import subprocess
 import sys
+import tempfile
 import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from personalize_pipeline.paths import pipeline_root
@@ -53,11 +57,22 @@ def named_wheels(repo: Path) -> list[str]:
     return [m["file"] for line in requirement_lines(repo) if (m := _WHEEL_LINE.match(line))]
 
 
-def build_wheels(repo: Path, out: Path) -> list[Path]:
-    """Build the provider's and the pipeline's wheels into `out` with the dev venv's setuptools (no download)."""
-    out.mkdir(parents=True, exist_ok=True)
-    for old in out.glob("*.whl"):
-        old.unlink()
+@contextmanager
+def _source_tree_lock(repo: Path) -> Iterator[None]:
+    """One build at a time per source tree: setuptools builds in the sources (build/, *.egg-info), and two builds at
+    once (two test workers, two `make dist`) would mix or delete each other's scratch files."""
+    import fcntl
+
+    digest = hashlib.sha256(str(repo.resolve()).encode()).hexdigest()[:12]
+    with open(Path(tempfile.gettempdir()) / f"personalize-dist-{digest}.lock", "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _build(repo: Path, out: Path) -> None:
     uv = Path(sys.executable).with_name("uv")
     for package in WHEEL_PACKAGES:
         # Our own uv and interpreter, arguments built here; no shell.
@@ -69,6 +84,15 @@ def build_wheels(repo: Path, out: Path) -> list[Path]:
             raise DistError(f"building the {package} wheel failed:\n{done.stderr[-3000:]}")
     for member in ("plugins", "include"):  # setuptools' scratch folders, left in the sources
         shutil.rmtree(repo / member / "build", ignore_errors=True)
+
+
+def build_wheels(repo: Path, out: Path) -> list[Path]:
+    """Build the provider's and the pipeline's wheels into `out` with the dev venv's setuptools (no download)."""
+    out.mkdir(parents=True, exist_ok=True)
+    for old in out.glob("*.whl"):
+        old.unlink()
+    with _source_tree_lock(repo):
+        _build(repo, out)
     wheels = sorted(out.glob("*.whl"))
     named = sorted(named_wheels(repo))
     if sorted(w.name for w in wheels) != named:

@@ -36,7 +36,7 @@ POSTGRES_IMAGE = "personalize-test/postgres:debian"
 CONSTRAINTS_IN_BASE = "/opt/airflow-python/constraints.txt"
 PROJECT = "personalize-compose-test"
 ROOTFS_PACKAGES = "python3,python3-venv,ca-certificates,curl,tini"
-SKIP_COPY = {".git", ".venv", "var", "dist", "node_modules", ".mypy_cache", ".ruff_cache", ".pytest_cache"}
+SKIP_COPY = {".git", ".venv", "var", "dist", "build", "node_modules", ".mypy_cache", ".ruff_cache", ".pytest_cache"}
 AIRFLOW_SERVICES = ("airflow-init", "airflow-apiserver", "airflow-scheduler", "airflow-dag-processor",
                     "airflow-triggerer")
 
