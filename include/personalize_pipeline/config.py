@@ -126,6 +126,36 @@ class SolutionConfig(_Model):
     def recipe_arn(self) -> str:
         return self.recipe if self.recipe.startswith("arn:") else f"arn:aws:personalize:::recipe/{self.recipe}"
 
+    @property
+    def recommends_for_users(self) -> bool:
+        """Whether the fair comparison applies: its batch input is a user."""
+        return self.recipe_arn.rsplit("/", 1)[-1] in USER_RECIPES
+
+
+# Recipes whose batch input is a user (USER_PERSONALIZATION and POPULAR_ITEMS): the fair comparison asks each
+# version for a list per sampled user. Related-items and ranking recipes take other inputs and gate on
+# Personalize's own metrics.
+USER_RECIPES = frozenset({"aws-user-personalization", "aws-user-personalization-v2", "aws-popularity-count",
+                          "aws-trending-now"})
+
+
+class EvaluationConfig(_Model):
+    """How the gate compares a candidate with the version in service.
+
+    ``auto`` (default) and ``fair``: the newest ``holdout_hours`` of interactions are held back from the import (they
+    are imported on the next run) and both versions, neither trained on them, recommend for up to ``sample_users``
+    users active in that window (one batch inference job each); the gate compares Personalize's metric definitions
+    computed on those lists. ``auto`` falls back to ``personalize`` when that cannot be fair (nothing in service, a
+    related-items or ranking recipe, an empty window, an incumbent trained on the window, the batch-job budget
+    spent); ``fair`` keeps the incumbent instead. ``personalize``: each version's own GetSolutionMetrics, computed by
+    Personalize on different users and events (nothing is held back)."""
+
+    gate: Literal["auto", "fair", "personalize"] = "auto"
+    holdout_hours: int = Field(24, ge=1, le=24 * 31)
+    sample_users: int = Field(200, ge=1, le=50_000)
+    max_batch_jobs: int = Field(4, ge=0, le=200)  # per run: a fair comparison costs two (incumbent, candidate)
+    num_results: int = Field(25, ge=25, le=500)  # list length asked of each version (the metrics go to @25)
+
 
 Domain = Literal["VIDEO_ON_DEMAND", "ECOMMERCE"]
 # Domain use cases are recipes named aws-vod-* / aws-ecomm-* (ListRecipes with a domain lists them).
@@ -148,6 +178,11 @@ class RecommenderConfig(_Model):
     @property
     def recipe_arn(self) -> str:
         return self.recipe if self.recipe.startswith("arn:") else f"arn:aws:personalize:::recipe/{self.recipe}"
+
+    @property
+    def recommends_for_users(self) -> bool:
+        """Whether the fair comparison applies: its batch input is a user."""
+        return self.recipe_arn.rsplit("/", 1)[-1] in USER_RECIPES
 
 
 class RecommenderHours(_Model):
@@ -260,6 +295,7 @@ class PipelineConfig(_Model):
     recommender_hours: RecommenderHours | None = None  # None: recommenders run (and bill) all day
     filters: list[FilterConfig] = Field(default_factory=list)
     metric_attribution: MetricAttributionConfig | None = None
+    evaluation: EvaluationConfig = Field(default_factory=EvaluationConfig)
     wait: WaitConfig = Field(default_factory=WaitConfig)
     pools: PoolConfig = Field(default_factory=PoolConfig)
     notification_conn_id: str | None = None
@@ -333,6 +369,18 @@ class PipelineConfig(_Model):
         if not self.metric_attribution:
             return None
         return self.metric_attribution.output_path or f"s3://{self.bucket}/{self.prefix}/{self.dataset_group}/attribution/"
+
+    @property
+    def holdout_seconds(self) -> int:
+        """How much of the newest interactions each run holds back from its import for the fair comparison (0:
+        none, when no solution can be compared fairly or the gate is Personalize's metrics)."""
+        fair = self.evaluation.gate != "personalize" and any(s.recommends_for_users for s in self.solutions)
+        return self.evaluation.holdout_hours * 3600 if fair else 0
+
+    def fair_budget_allows(self, sol: SolutionConfig) -> bool:
+        """Whether the run's batch-job budget covers this solution's comparison (solutions in config order)."""
+        eligible = [s.name for s in self.solutions if s.recommends_for_users]
+        return sol.name in eligible and 2 * (eligible.index(sol.name) + 1) <= self.evaluation.max_batch_jobs
 
     def resource_name(self, *parts: str) -> str:
         """Names of the resources this pipeline owns: <dataset_group>-<part>..., checked against the rules."""

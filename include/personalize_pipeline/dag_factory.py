@@ -26,6 +26,7 @@ from airflow.sdk import (
     MultipleCronTriggerTimetable,
     Param,
     TaskGroup,
+    XComArg,
     task,
 )
 
@@ -45,9 +46,14 @@ GROUP_BUSY_RETRIES = 100
 def _xcom(producer: Any, *path: str) -> str:
     """A template pulling one field of the producing task's XCom dict (rendered by the operators' template fields).
     ``producer`` is the operator or its @task output: its task id (with its group's prefix) comes from it."""
-    task_id = getattr(producer, "operator", producer).task_id
+    task_id = _task_id(producer)
     fields = "".join(f"['{key}']" for key in path)
     return f"{{{{ ti.xcom_pull(task_ids='{task_id}'){fields} }}}}"
+
+
+def _task_id(producer: Any) -> str:
+    """The task id of an operator or of the task behind a @task output."""
+    return str(getattr(producer, "operator", producer).task_id)
 
 
 def _with_links(output: Any, *links: BaseOperatorLink) -> None:
@@ -211,29 +217,57 @@ def _solution_group(
         metrics = PersonalizeGetSolutionMetricsOperator(
             task_id="metrics", solution_version_arn=_xcom(train, "arn"), aws_conn_id=config.aws_conn_id)
 
-        @task(task_id="compare")
-        def compare(solution: Any, trained: Any, manifest: Any,
+        # The fair comparison (config.evaluation): the incumbent and the candidate answer one batch job each for
+        # the same sampled users of the held-back window; a mapped task, so each paid job keeps its own retries.
+        fair = sol.recommends_for_users and config.evaluation.gate != "personalize"
+        evaluation = evaluate = None
+        if fair:
+
+            @task(task_id="plan_evaluation")
+            def plan_evaluation(solution: Any, trained: Any, manifest: Any, **context: Any) -> list[dict[str, Any]]:
+                """Returns the batch jobs to map (none: gate on Personalize's metrics); the plan goes to XCom
+                key "plan" for compare."""
+                from personalize_pipeline.tasks.evaluation import plan_evaluation as run
+                from personalize_pipeline.tasks.training import incumbent_of
+
+                incumbent = incumbent_of(config, sol, solution["arn"])
+                plan = run(config, sol, incumbent["arn"], trained["solutionVersionArn"],
+                           incumbent["trained_through"], manifest)
+                context["ti"].xcom_push(key="plan", value=plan)
+                return list(plan["jobs"])
+
+            planned = plan_evaluation(solution.output, metrics.output, manifest)
+            evaluation = XComArg(getattr(planned, "operator"), key="plan")  # noqa: B009 - typed as XComArg
+            evaluate = PersonalizeBatchInferenceJobOperator.partial(
+                task_id="evaluate", role_arn=config.role_arn, num_results=config.evaluation.num_results,
+                pool=config.pools.batch, **waits).expand_kwargs(planned)
+
+        # With no fair comparison to make, the mapped evaluate task has nothing to map and is skipped.
+        @task(task_id="compare", trigger_rule="none_failed_min_one_success" if fair else "all_success")
+        def compare(solution: Any, trained: Any, manifest: Any, evaluation: Any,
                     **context: Any) -> dict[str, Any]:
             from personalize_pipeline.tasks.training import compare_and_report
 
             result = compare_and_report(config, sol, solution["arn"], trained["solutionVersionArn"],
-                                        trained["metrics"], manifest, context["params"])
+                                        trained["metrics"], manifest, context["params"], evaluation)
             PersonalizePromotionReportLink.persist(context, result["report"]["url"])
             return result
 
-        compared = compare(solution.output, metrics.output, manifest)
+        compared = compare(solution.output, metrics.output, manifest, evaluation)
+        if evaluate is not None:
+            evaluate >> compared
         # A "Promotion report" button on the task (Details tab): the s3:// URI in the log is not clickable.
         _with_links(compared, PersonalizePromotionReportLink())
 
         @task.branch(task_id="decide")
         def decide(result: Any) -> str:
-            return str(promote_first.task_id if result["promote"] else kept.operator.task_id)
+            return _task_id(promote_first) if result["promote"] else _task_id(kept)
 
         @task(task_id="record_promotion")
         def record_promotion(result: Any, **context: Any) -> None:
             from personalize_pipeline.tasks.training import record_promotion as run
 
-            run(config, result["candidate"], context["run_id"])
+            run(config, result["candidate"], context["run_id"], result.get("trained_through"))
 
         @task(task_id="keep")
         def keep(result: Any, **context: Any) -> str:
@@ -247,7 +281,7 @@ def _solution_group(
 
         branch = decide(compared)
         recorded = record_promotion(compared)
-        promote_first: Any = recorded.operator
+        promote_first: Any = recorded
         if sol.campaign:
             from personalize_pipeline.tasks.training import campaign_config, campaign_name
 
@@ -312,7 +346,7 @@ def build_dag(config: PipelineConfig) -> DAG:
 
         @task.branch(task_id="plan_run")
         def plan_run(**context: Any) -> str:
-            return batch_only.task_id if context["params"].get("batch_inference_only") else manifest.operator.task_id
+            return batch_only.task_id if context["params"].get("batch_inference_only") else _task_id(manifest)
 
         @task(task_id="extract_and_stage")
         def extract_and_stage(**context: Any) -> dict[str, Any]:
@@ -355,6 +389,17 @@ def build_dag(config: PipelineConfig) -> DAG:
     return dag
 
 
+def _companion_dag(config: PipelineConfig, suffix: str, description: str, tag: str, params: dict[str, Param],
+                   doc_md: str | None = None, schedule: Any = None) -> DAG:
+    """A DAG beside the nightly one (erasure, rollback, recommender hours): manual unless scheduled, one run at a
+    time, the config's owner, retries and notifications."""
+    return DAG(
+        dag_id=f"{config.dag_id}_{suffix}", description=description, schedule=schedule,
+        start_date=datetime.combine(config.start_date, time(), tzinfo=UTC), catchup=False, max_active_runs=1,
+        tags=sorted({"personalize", tag, *config.tags}), default_args=_default_args(config), params=params,
+        doc_md=doc_md)
+
+
 def _erasure_params() -> dict[str, Param]:
     return {
         "user_ids": Param([], type="array", items={"type": "string"}, title="User ids",
@@ -373,17 +418,10 @@ def build_erasure_dag(config: PipelineConfig) -> DAG:
     prefix, and in every later extract. The same request again removes nothing more."""
     from personalize_provider.operators import PersonalizeDataDeletionJobOperator
 
-    with DAG(
-        dag_id=f"{config.dag_id}_erasure",
-        description=f"Erase users from {config.dataset_group} (privacy requests)",
-        schedule=None,
-        start_date=datetime.combine(config.start_date, time(), tzinfo=UTC),
-        catchup=False,
-        max_active_runs=1,  # two scrubs rewriting one file at once would each undo the other's removals
-        tags=sorted({"personalize", "erasure", *config.tags}),
-        default_args=_default_args(config),
-        params=_erasure_params(),
-        doc_md=f"Erase users from dataset group `{config.dataset_group}` and from "
+    # max_active_runs=1: two scrubs rewriting one file at once would each undo the other's removals.
+    with _companion_dag(
+        config, "erasure", f"Erase users from {config.dataset_group} (privacy requests)", "erasure",
+        _erasure_params(), doc_md=f"Erase users from dataset group `{config.dataset_group}` and from "
         f"`s3://{config.bucket}/{config.prefix}/{config.dataset_group}/`; the report is written under `erasure/`.",
     ) as dag:
 
@@ -427,6 +465,64 @@ def build_erasure_dag(config: PipelineConfig) -> DAG:
     return dag
 
 
+def build_rollback_dag(config: PipelineConfig) -> DAG | None:
+    """Manual runs that put a solution's previous version back in service: the campaign points back (deferred
+    wait), the versions' tags record it, a report and a notification say it."""
+    if not config.solutions:
+        return None
+    from personalize_provider.operators import PersonalizeCreateCampaignOperator
+
+    from personalize_pipeline.links import PersonalizeRollbackReportLink
+
+    names = [s.name for s in config.solutions]
+    with _companion_dag(
+        config, "rollback", f"Roll a solution of {config.dataset_group} back to an earlier version", "rollback",
+        {
+            "solution": Param(names[0], enum=names, title="Solution"),
+            "target_version": Param("", type="string", title="Target version",
+                                    description="Solution version ARN (or its last part); empty: the version "
+                                    "promoted before the one in service."),
+            "reason": Param("", type="string", title="Reason", description="Kept in the report and the tags' run."),
+        },
+        doc_md=f"Roll back a solution of `{config.dataset_group}`; reports under `{config.prefix}/"
+        f"{config.dataset_group}/rollbacks/`.",
+    ) as dag:
+
+        @task(task_id="plan_rollback", retries=0)
+        def plan_rollback(**context: Any) -> dict[str, Any]:
+            from airflow.sdk.exceptions import AirflowFailException
+
+            from personalize_pipeline.tasks.rollback import RollbackError
+            from personalize_pipeline.tasks.rollback import plan_rollback as run
+
+            try:
+                return run(config, context["params"])
+            except RollbackError as exc:  # a wrong form value: retrying cannot help
+                raise AirflowFailException(str(exc)) from exc
+
+        @task.branch(task_id="has_campaign")
+        def has_campaign(plan: Any) -> str:
+            return _task_id(point) if plan["campaign_name"] else _task_id(recorded)
+
+        @task(task_id="record_rollback", trigger_rule="none_failed_min_one_success")
+        def record_rollback(plan: Any, **context: Any) -> dict[str, Any]:
+            from personalize_pipeline.tasks.rollback import record_rollback as run
+
+            record = run(config, plan, context["run_id"])
+            PersonalizeRollbackReportLink.persist(context, record["url"])
+            return record
+
+        plan = plan_rollback()
+        point = PersonalizeCreateCampaignOperator(
+            task_id="point_campaign", name=_xcom(plan, "campaign_name"), solution_version_arn=_xcom(plan, "target"),
+            min_provisioned_tps=_xcom(plan, "min_provisioned_tps"), **_waits(config))
+        recorded = record_rollback(plan)
+        _with_links(recorded, PersonalizeRollbackReportLink())
+        has_campaign(plan) >> [point, recorded]
+        point >> recorded
+    return dag
+
+
 def build_recommender_hours_dag(config: PipelineConfig) -> DAG | None:
     """Start the recommenders at ``recommender_hours.start`` and stop them at ``stop`` (UTC): a stopped recommender
     does not bill. A manual run takes the action from its form."""
@@ -435,17 +531,13 @@ def build_recommender_hours_dag(config: PipelineConfig) -> DAG | None:
         return None
     from personalize_provider.operators import PersonalizeStartRecommenderOperator, PersonalizeStopRecommenderOperator
 
-    with DAG(
-        dag_id=f"{config.dag_id}_recommender_hours",
-        description=f"Start {config.dataset_group}'s recommenders at {hours.start} and stop them at {hours.stop} UTC",
+    with _companion_dag(
+        config, "recommender_hours",
+        f"Start {config.dataset_group}'s recommenders at {hours.start} and stop them at {hours.stop} UTC",
+        "recommenders",
+        {"action": Param("by schedule", enum=["by schedule", "start", "stop"], title="Action",
+                         description="Scheduled runs start at the start time and stop at the stop time.")},
         schedule=MultipleCronTriggerTimetable(hours.cron(hours.start), hours.cron(hours.stop), timezone="UTC"),
-        start_date=datetime.combine(config.start_date, time(), tzinfo=UTC),
-        catchup=False,
-        max_active_runs=1,
-        tags=sorted({"personalize", "recommenders", *config.tags}),
-        default_args=_default_args(config),
-        params={"action": Param("by schedule", enum=["by schedule", "start", "stop"], title="Action",
-                                description="Scheduled runs start at the start time and stop at the stop time.")},
     ) as dag:
 
         @task.branch(task_id="choose")
@@ -496,7 +588,8 @@ def build_all(directory: Path | None = None) -> dict[str, DAG]:
             broken = broken_config_dag(path, str(exc))
             dags[broken.dag_id] = broken
             continue
-        for dag in (build_dag(config), build_erasure_dag(config), build_recommender_hours_dag(config)):
+        for dag in (build_dag(config), build_erasure_dag(config), build_rollback_dag(config),
+                    build_recommender_hours_dag(config)):
             if dag is not None:
                 dags[dag.dag_id] = dag
     return dags

@@ -66,4 +66,12 @@ class PersonalizeRunSummaryLink(_ReportLink):
     key = "personalize_run_summary"
 
 
-REPORT_LINKS: tuple[type[_ReportLink], ...] = (PersonalizePromotionReportLink, PersonalizeRunSummaryLink)
+class PersonalizeRollbackReportLink(_ReportLink):
+    """A rollback's record (from which version to which, why, by which run)."""
+
+    name = "Rollback report"
+    key = "personalize_rollback_report"
+
+
+REPORT_LINKS: tuple[type[_ReportLink], ...] = (PersonalizePromotionReportLink, PersonalizeRunSummaryLink,
+                                               PersonalizeRollbackReportLink)

@@ -13,14 +13,15 @@ from typing import Any, Literal
 
 log = logging.getLogger(__name__)
 
-EventKind = Literal["failure", "rejected", "promoted"]
+EventKind = Literal["failure", "rejected", "promoted", "rollback"]
 
 # SNS: subject must be ASCII, no newlines, < 100 chars; whole message < 256 KiB.
 # Slack: a section block's text is capped at 3000 chars. Tracebacks can exceed all of these.
 _SNS_SUBJECT_MAX = 99
 _SNS_MESSAGE_MAX = 200_000
 _SLACK_SECTION_MAX = 2900
-_ICONS = {"failure": ":red_circle:", "rejected": ":large_orange_circle:", "promoted": ":large_green_circle:"}
+_ICONS = {"failure": ":red_circle:", "rejected": ":large_orange_circle:", "promoted": ":large_green_circle:",
+          "rollback": ":rewind:"}
 
 
 @dataclass(frozen=True)

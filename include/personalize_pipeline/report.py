@@ -132,20 +132,50 @@ def _history_metrics(decision: PromotionDecision, points: Sequence[VersionPoint]
     return metric_order({m for p in points for m in p.metrics}, decision.primary_metric)
 
 
+def _utc(epoch: Any) -> str:
+    return datetime.fromtimestamp(int(epoch), UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def evaluation_facts(account: Mapping[str, Any] | None) -> tuple[str, list[list[str]]]:
+    """How the versions were compared (one sentence) and, after a fair comparison, Personalize's own metrics of
+    both (metric, in service, candidate) for reference; empty without an incumbent."""
+    if not account:
+        return "", []
+    if account.get("gate") == "fair":
+        window = account.get("window") or {}
+        fact = (f"Gate: fair comparison. Both versions recommended for the same {account.get('users')} users active "
+                f"in the held-back window {_utc(window['start'])} to {_utc(window['end'])}, which neither was "
+                f"trained on, and were scored on their {account.get('events')} events there with Personalize's "
+                f"metric definitions. Cost: {account.get('batch_jobs')} batch inference jobs.")
+        own = account.get("personalize", {})
+        names = metric_order(set(own.get("candidate", {})) | set(own.get("incumbent", {})))
+        rows = [[m, _num(own.get("incumbent", {}).get(m)), _num(own.get("candidate", {}).get(m))] for m in names]
+        return fact, rows
+    return (f"Gate: Personalize's own metrics (GetSolutionMetrics: each version on its own held-out users and "
+            f"events). {account.get('reason') or ''}".strip(), [])
+
+
+OWN_METRICS_HEADER = ["metric", "in service", "candidate"]
+OWN_METRICS_TITLE = "Personalize's own metrics (each version on its own data; not the gate)"
+
+
 def render_markdown(
     solution_name: str,
     decision: PromotionDecision | Mapping[str, Any],
     history: Sequence[VersionPoint],
     chart_filename: str = CHART_FILENAME,
+    evaluation: Mapping[str, Any] | None = None,
 ) -> str:
     dec = _as_decision(decision)
     points = _ordered(history)
     verdict = "PROMOTED" if dec.promote else "REJECTED"
+    fact, own = evaluation_facts(evaluation)
     lines = [
         f"# Personalize promotion report: {_md(solution_name)}",
         "",
         f"**{verdict}**: {_md(dec.reason)}",
         "",
+        *([_md(fact), ""] if fact else []),
         f"Primary metric: `{dec.primary_metric}`",
         "",
         "| metric | in service | candidate | abs delta | rel delta |",
@@ -156,6 +186,9 @@ def render_markdown(
             f"| `{r.metric}` | {_num(r.incumbent)} | {_num(r.candidate)} "
             f"| {_num(r.abs_delta, '+.4f')} | {_rel(r)} |"
         )
+    if own:
+        lines += ["", f"## {OWN_METRICS_TITLE}", "", "| metric | in service | candidate |", "|---|---:|---:|"]
+        lines += [f"| `{m}` | {old} | {new} |" for m, old, new in own]
     lines += ["", f"![metric history]({chart_filename})", "", "## Version history", ""]
     metric_names = _history_metrics(dec, points)
     lines.append("| version | created | promoted | " + " | ".join(f"`{m}`" for m in metric_names) + " |")
@@ -184,6 +217,7 @@ def render_html(
     decision: PromotionDecision | Mapping[str, Any],
     history: Sequence[VersionPoint],
     chart_filename: str = CHART_FILENAME,
+    evaluation: Mapping[str, Any] | None = None,
 ) -> str:
     """Self-contained page (inline CSS; ``chart_filename`` is the chart's URL: a sibling file or a data: URI).
     Every dynamic value is escaped."""
@@ -192,6 +226,9 @@ def render_html(
     esc = html.escape
     name = esc(solution_name)
     css_class, verdict = ("promote", "Promoted") if dec.promote else ("reject", "Rejected")
+    fact, own = evaluation_facts(evaluation)
+    how = f"<p>{esc(fact)}</p>" if fact else ""
+    own_table = f"<h2>{esc(OWN_METRICS_TITLE)}</h2>\n{html_table(OWN_METRICS_HEADER, own)}\n" if own else ""
 
     delta_rows = "\n".join(
         f"<tr><td>{esc(r.metric)}</td><td class=num>{_num(r.incumbent)}</td>"
@@ -210,12 +247,12 @@ def render_html(
     )
     return html_page(f"Personalize report: {solution_name}", f"""<h1>Personalize promotion report: {name}</h1>
 <div class="banner {css_class}">{verdict}: {esc(dec.reason)}</div>
-<p>Primary metric: <code>{esc(dec.primary_metric)}</code></p>
+{how}<p>Primary metric: <code>{esc(dec.primary_metric)}</code></p>
 <table>
 <tr><th>metric</th><th>in service</th><th>candidate</th><th>abs delta</th><th>rel delta</th></tr>
 {delta_rows}
 </table>
-<img src="{esc(chart_filename)}" alt="metric history">
+{own_table}<img src="{esc(chart_filename)}" alt="metric history">
 <h2>Version history</h2>
 <table>
 <tr><th>version</th><th>created</th><th>promoted</th>{history_head}</tr>
@@ -266,6 +303,7 @@ def write_report(
     decision: PromotionDecision | Mapping[str, Any],
     history: Sequence[VersionPoint],
     metrics: Sequence[str] | None = None,
+    evaluation: Mapping[str, Any] | None = None,
 ) -> dict[str, str]:
     """Render and upload report.md, report.html and chart.png; return their s3:// URIs.
 
@@ -287,7 +325,7 @@ def write_report(
     chart = render_chart(history, metrics)
     s3_hook.load_bytes(chart, key=keys["chart"], bucket_name=bucket, replace=True)
     s3_hook.load_string(
-        render_markdown(solution_name, dec, history, CHART_FILENAME),
+        render_markdown(solution_name, dec, history, CHART_FILENAME, evaluation),
         key=keys["markdown"],
         bucket_name=bucket,
         replace=True,
@@ -295,7 +333,8 @@ def write_report(
     # The page embeds its chart and says it is HTML: it is opened from a presigned URL or the S3 console (the
     # "Promotion report" link), where a sibling chart.png would need a signature of its own and S3's default
     # binary/octet-stream would make the browser download the page.
-    page = render_html(solution_name, dec, history, "data:image/png;base64," + base64.b64encode(chart).decode())
+    page = render_html(solution_name, dec, history, "data:image/png;base64," + base64.b64encode(chart).decode(),
+                       evaluation)
     client: Any = s3_hook.get_conn()
     client.put_object(
         Bucket=bucket, Key=keys["html"], Body=page.encode(),

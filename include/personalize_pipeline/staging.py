@@ -39,9 +39,10 @@ def manifest_key_prefix(config: PipelineConfig, manifest: Mapping[str, Any]) -> 
 
 def upload_partition(
     s3_hook: Any, config: PipelineConfig, partition: str, files: Mapping[str, Path], stats: Mapping[str, FileStats],
-    extra: Mapping[str, Any] | None = None,
+    extra: Mapping[str, Any] | None = None, side_files: Mapping[str, Path] | None = None,
 ) -> dict[str, Any]:
-    """Upload data files, then the manifest last: a partition without a manifest is incomplete by definition."""
+    """Upload data files, then the manifest last: a partition without a manifest is incomplete by definition.
+    ``side_files`` (key under the partition -> file) are uploaded with them but are not datasets to import."""
     prefix = partition_prefix(config, partition)
     s3_hook.get_conn()  # fail fast on a broken connection before any upload
     if not s3_hook.check_for_bucket(config.bucket):
@@ -53,6 +54,8 @@ def upload_partition(
         key = f"{prefix}/{dataset}.csv"
         s3_hook.load_file(str(path), key=key, bucket_name=config.bucket, replace=True)
         uris[dataset] = f"s3://{config.bucket}/{key}"
+    for relative, path in (side_files or {}).items():
+        s3_hook.load_file(str(path), key=f"{prefix}/{relative}", bucket_name=config.bucket, replace=True)
     manifest = {
         "partition": partition,
         "prefix": f"s3://{config.bucket}/{prefix}",

@@ -62,7 +62,7 @@ print("PARSE-RESULT " + json.dumps({
 """
 
 
-DAGS_PER_CONFIG = 2  # the default config's nightly DAG and its erasure DAG
+DAGS_PER_CONFIG = 3  # the default config's nightly DAG, its erasure DAG and its rollback DAG
 
 
 def write_configs(directory: Path, count: int) -> None:

@@ -34,7 +34,7 @@ SHOTS = REPO / "var" / "screenshots" / "browser"
 DOCS_SHOTS = REPO / "docs" / "screenshots"
 # The README's pictures: a small set of the steps.
 DOCS_SET = ("03-trigger-form.png", "04-deferred.png", "05-run-succeeded.png", "06-report-link.png",
-            "07-report.png")
+            "07-report.png", "11-rollback-form.png", "12-rollback-done.png")
 DAG_ID = "personalize_lms"
 # Flags for a root user on a machine with no network beyond loopback: no sandbox (root), no GPU, and nothing that
 # phones home (QUIC, component updates, sync, background fetches).
@@ -290,3 +290,68 @@ def test_trigger_watch_and_open_report_in_the_ui(airflow: Any, browser: Any, sho
         log_tail = "\n".join([line for line in lines if "request finished" not in line][-40:])
         print(f"UI at {page.url}; standalone log tail:\n{log_tail}")
         raise
+
+
+def test_rollback_through_the_form_puts_the_previous_version_back(airflow: Any, browser: Any, shots: Path) -> None:
+    """After the run above promoted V1, a second version is promoted (as a later nightly would: campaign update and
+    the promotion tag); then the rollback DAG, triggered through its form with the defaults, serves V1 again."""
+    import boto3
+    from playwright.sync_api import expect
+
+    base, api = airflow.url, Api(airflow.url, airflow.admin_password())
+    p = boto3.client("personalize", endpoint_url=airflow.stack.personalize_endpoint_url, region_name="us-east-1",
+                     aws_access_key_id="testing", aws_secret_access_key="testing")
+    served = next(c for c in p.list_campaigns()["campaigns"] if c["name"].endswith("-user-personalization"))
+    v1 = p.describe_campaign(campaignArn=served["campaignArn"])["campaign"]["solutionVersionArn"]
+    v2 = p.create_solution_version(solutionArn=v1.rsplit("/", 1)[0], name="browser-v2",
+                                   trainingMode="FULL")["solutionVersionArn"]
+    api.wait("the second version to train", lambda: p.describe_solution_version(solutionVersionArn=v2)[
+        "solutionVersion"]["status"] == "ACTIVE", timeout=RUN_TIMEOUT_S)
+    time.sleep(1.1)  # promotion stamps have whole seconds: V2's is later than V1's
+    p.update_campaign(campaignArn=served["campaignArn"], solutionVersionArn=v2)
+    p.tag_resource(resourceArn=v2, tags=[{"tagKey": "personalize-pipeline:promoted-at",
+                                          "tagValue": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}])
+
+    def serving() -> str:
+        campaign = p.describe_campaign(campaignArn=served["campaignArn"])["campaign"]
+        update = campaign.get("latestCampaignUpdate") or {}
+        return str(update.get("solutionVersionArn") if update.get("status") == "ACTIVE" or not update
+                   else "updating")
+
+    api.wait("V2 to serve", lambda: serving() == v2, timeout=RUN_TIMEOUT_S)
+
+    dag_id = f"{DAG_ID}_rollback"
+    api.wait(f"{dag_id} to be parsed", lambda: api.get(f"/dags/{dag_id}"), timeout=180)
+    page = browser.new_page()
+    page.goto(f"{base}/dags/{dag_id}")
+    page.get_by_role("button", name="Trigger Dag").click()
+    dialog = page.get_by_role("dialog")
+    expect(dialog.get_by_text("Run Parameters")).to_be_visible()
+    expect(dialog.get_by_text("user-personalization").first).to_be_visible()  # the solution's default
+    dialog.get_by_label("Reason").fill("CTR fell after the last promotion")
+    page.screenshot(path=str(shots / "11-rollback-form.png"))
+    dialog.get_by_role("button", name="Trigger", exact=True).click()
+    page.wait_for_url(f"{base}/dags/{dag_id}/runs/**")
+    run_id = urllib.parse.unquote(page.url.split("/runs/", 1)[1].split("/", 1)[0].split("?", 1)[0])
+    run_path = f"/dags/{dag_id}/dagRuns/{urllib.parse.quote(run_id)}"
+    page.goto("about:blank")
+    final = api.wait("the rollback to finish", lambda: (r := api.get(run_path))["state"] in ("success", "failed")
+                     and r, timeout=RUN_TIMEOUT_S, every=3)
+    states = api.task_states(run_path)
+    assert final["state"] == "success", states
+    assert final["conf"]["reason"] == "CTR fell after the last promotion"
+    assert states["point_campaign"] == "success" and states["record_rollback"] == "success"
+    assert serving() == v1  # the campaign serves the old version again
+    tags = {t["tagKey"]: t["tagValue"] for t in p.list_tags_for_resource(resourceArn=v2)["tags"]}
+    assert tags["personalize-pipeline:rolled-back-to"] == v1
+    page.goto(f"{base}/dags/{dag_id}/runs/{urllib.parse.quote(run_id)}/tasks/record_rollback/details")
+    link = page.get_by_role("link", name="Rollback report")
+    expect(link).to_be_visible()
+    page.screenshot(path=str(shots / "12-rollback-done.png"))
+    with browser.expect_page() as opened:
+        link.click()
+    report = opened.value
+    expect(report.get_by_role("heading", name="Rollback of user-personalization")).to_be_visible()
+    expect(report.get_by_text(v1).first).to_be_visible()
+    report.close()
+    page.close()

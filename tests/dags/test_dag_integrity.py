@@ -31,7 +31,7 @@ def test_dag_conventions(dagbag) -> None:  # type: ignore[no-untyped-def]
             assert t.owner and t.owner != "airflow", f"{dag_id}.{t.task_id} has no owner"
             # The data gate and the run's verdict (the summary) fail fast on purpose (retries=0): retrying cannot
             # fix data, and the summary fails because another task did.
-            if t.task_id not in ("data.validate_data", "summary", "config_error"):
+            if t.task_id not in ("data.validate_data", "summary", "config_error", "plan_rollback"):
                 assert t.retries >= 2, f"{dag_id}.{t.task_id} retries={t.retries}"
         assert dag.max_active_runs == 1
         assert dag.catchup is False
@@ -45,11 +45,12 @@ def test_erasure_dag_per_config_and_imports_outwait_a_deletion(dagbag) -> None: 
                                                   "erasure_report"}
     # A data deletion job may hold the group up to a day: the nightly's imports and trainings back off that long.
     nightly = dagbag.dags["personalize_lms"]
-    for task in nightly.tasks:
-        if task.task_id.startswith("import_") or task.task_id.endswith(".train"):
-            waited = sum(min(task.limit_exceeded_retry_delay * 2**i, 900)
-                         for i in range(task.limit_exceeded_max_retries))
-            assert waited >= 86_400, (task.task_id, waited)
+    held = [t for t in nightly.tasks if t.task_id.startswith("data.import_") or t.task_id.endswith(".train")]
+    assert len(held) == 3 + 4  # three datasets, four solutions
+    for task in held:
+        waited = sum(min(task.limit_exceeded_retry_delay * 2**i, 900)
+                     for i in range(task.limit_exceeded_max_retries))
+        assert waited >= 86_400, (task.task_id, waited)
 
 
 def test_dags_serialize(dagbag) -> None:  # type: ignore[no-untyped-def]
@@ -58,6 +59,15 @@ def test_dags_serialize(dagbag) -> None:  # type: ignore[no-untyped-def]
 
     for dag_id, dag in dagbag.dags.items():
         assert DagSerialization.to_dict(dag)["dag"]["dag_id"] == dag_id
+
+
+def test_rollback_dag_per_config(dagbag) -> None:  # type: ignore[no-untyped-def]
+    rollback = dagbag.dags["personalize_lms_rollback"]
+    assert rollback.schedule is None and rollback.max_active_runs == 1
+    assert rollback.params["solution"] == "user-personalization"
+    assert set(rollback.params) == {"solution", "target_version", "reason"}
+    point = rollback.get_task("point_campaign")
+    assert point.deferrable and "plan_rollback" in point.solution_version_arn
 
 
 def test_pipeline_dag_reads_at_a_glance(dagbag) -> None:  # type: ignore[no-untyped-def]

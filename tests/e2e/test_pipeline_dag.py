@@ -116,16 +116,23 @@ def test_first_run_promotes_and_serves(world: dict[str, Any]) -> None:
         assert any(k.endswith(f"reports/{sol}/chart.png") for k in keys)
     assert any(k.endswith("/summary.md") for k in keys) and any(k.endswith("/summary.html") for k in keys)
     assert "PROMOTE" in out and "Skipping registering function" not in out  # GX import spam silenced
-    # the staged partition matches the source: positive-only filter, duplicates dropped, the run's interval
+    # the staged partition matches the source: positive-only filter, duplicates dropped, the run's interval less
+    # the day held back for the fair comparison (in its own file, imported by the next night)
     prefix = "personalize/lms-recommendations/staged/snapshot=20261101T000000Z"
     manifest = json.loads(s3.get_object(Bucket=BUCKET, Key=f"{prefix}/_manifest.json")["Body"].read())
+    positive = "(rating >= 3 or (event_type = 'watch' and completion >= 0.9))"
+    held = 1_793_491_200 - 86_400
     with sqlite3.connect(world["db"]) as conn:
-        positives = conn.execute("select count(*) from (select distinct user_id, item_id, event_type, occurred_at "
-                                 "from events where rating >= 3 or (event_type = 'watch' and completion >= 0.9))"
-                                 ).fetchone()[0]
-    assert manifest["stats"]["interactions"]["rows"] == positives
+        before, window = (conn.execute(f"select count(*) from (select distinct user_id, item_id, event_type, "
+                                       f"occurred_at from events where {positive} and {cond})").fetchone()[0]
+                          for cond in (f"occurred_at < {held}", f"occurred_at >= {held} and received_at >= {held} "
+                                       "and received_at < 1793491200"))
+    assert manifest["stats"]["interactions"]["rows"] == before
+    assert manifest["holdout"]["rows"] == window > 0
     assert manifest["mode"] == "full"
     assert manifest["interval"] == {"start": 1_793_404_800, "end": 1_793_491_200}
+    assert manifest["imported_interval"]["end"] == held
+    world["positives"] = before
     world["first"] = inventory(world)
     world["served"] = served["solutionVersionArn"]
 
@@ -138,31 +145,43 @@ def test_second_run_of_same_date_creates_nothing(world: dict[str, Any]) -> None:
     assert campaign(world)["solutionVersionArn"] == world["served"]
 
 
-def test_next_night_on_unchanged_data_imports_its_own_snapshot_and_does_not_retrain(world: dict[str, Any]) -> None:
-    """The source has no events after 2026-10-31, so the next night's FULL snapshot holds the same rows in a new
-    partition: new import jobs read that partition, training is skipped, the campaign stays."""
+def test_next_night_imports_the_day_held_back_and_then_does_not_retrain(world: dict[str, Any]) -> None:
+    """The source has no events after 2026-10-31. The next night's FULL snapshot adds the day the first night held
+    back: new imports read that partition and each solution trains; with nothing in its own window the gate falls
+    back to Personalize's metrics and says so. The night after holds the same rows: training is skipped."""
     out = run(world, "2026-11-02")
     assert dagrun_state(out) == "success", out[-6000:]
-    assert "not retraining" in out
+    assert "on Personalize's own metrics: no interactions in the held-back window" in out, out[-6000:]
     after, before = inventory(world), world["first"]
-    assert after["versions"] == before["versions"] and after["campaigns"] == before["campaigns"]
+    assert len(after["versions"]) == len(before["versions"]) + 4 and after["campaigns"] == before["campaigns"]
     new_imports = set(after["imports"]) - set(before["imports"])
     assert len(new_imports) == len(after["datasets"])
     p = world["personalize"]
     for arn in new_imports:
         job = p.describe_dataset_import_job(datasetImportJobArn=arn)["datasetImportJob"]
         assert "/snapshot=20261102T000000Z/" in job["dataSource"]["dataLocation"] and job["status"] == "ACTIVE"
+    manifest = json.loads(world["s3"].get_object(Bucket=BUCKET, Key="personalize/lms-recommendations/staged/"
+                                                 "snapshot=20261102T000000Z/_manifest.json")["Body"].read())
+    assert manifest["stats"]["interactions"]["rows"] > world["positives"] and manifest["holdout"]["rows"] == 0
+    world["served"] = campaign(world)["solutionVersionArn"]
+
+    quiet = inventory(world)
+    out = run(world, "2026-11-03")
+    assert dagrun_state(out) == "success", out[-6000:]
+    assert "not retraining" in out
+    assert inventory(world)["versions"] == quiet["versions"]
     assert campaign(world)["solutionVersionArn"] == world["served"]
 
 
 def test_params_override_defaults(world: dict[str, Any]) -> None:
+    before = inventory(world)
     out = run(world, "2026-11-01", conf={"dry_run": True, "force_retrain": True,
                                          "promotion_metric": "coverage", "min_relative_change": -0.99})
     assert dagrun_state(out) == "success", out[-6000:]
     assert "promotion rule overridden for this run" in out and "'primary_metric': 'coverage'" in out
     assert "dry run: would promote" in out
     after = inventory(world)
-    assert len(after["versions"]) == len(world["first"]["versions"]) + 4  # force_retrain trained every solution
+    assert len(after["versions"]) == len(before["versions"]) + 4  # force_retrain trained every solution
     assert campaign(world)["solutionVersionArn"] == world["served"]  # dry run: campaign untouched
 
 
@@ -176,6 +195,37 @@ def test_degraded_data_is_not_promoted(world: dict[str, Any]) -> None:
     assert dagrun_state(out) == "success", out[-6000:]  # a rejection is not a failure
     assert "user-personalization: KEEP" in out
     assert campaign(world)["solutionVersionArn"] == world["served"]
+
+
+def test_rollback_points_the_campaign_back_and_records_it(world: dict[str, Any]) -> None:
+    p, s3 = world["personalize"], world["s3"]
+    served = campaign(world)
+    solution = served["solutionVersionArn"].rsplit("/", 1)[0]
+    older = next(v["solutionVersionArn"] for v in p.list_solution_versions(solutionArn=solution)["solutionVersions"]
+                 if v["status"] == "ACTIVE" and v["solutionVersionArn"] != served["solutionVersionArn"])
+    result = dags_test(world["env"], "personalize_lms_rollback", "2026-11-04",
+                       {"solution": "user-personalization", "target_version": older.rsplit("/", 1)[-1],
+                        "reason": "CTR dropped after the last promotion"})
+    out = result.stdout + result.stderr
+    assert dagrun_state(out) == "success", out[-6000:]
+    assert campaign(world)["solutionVersionArn"] == older
+    tags = {arn: {t["tagKey"]: t["tagValue"] for t in p.list_tags_for_resource(resourceArn=arn)["tags"]}
+            for arn in (older, served["solutionVersionArn"])}
+    assert tags[served["solutionVersionArn"]]["personalize-pipeline:rolled-back-to"] == older
+    assert "personalize-pipeline:promoted-at" in tags[older]
+    reports = [o["Key"] for o in s3.list_objects_v2(Bucket=BUCKET, Prefix=f"personalize/{DG}/rollbacks/"
+                                                    "user-personalization/")["Contents"]]
+    record = json.loads(s3.get_object(Bucket=BUCKET, Key=next(k for k in reports if k.endswith(".json")))["Body"]
+                        .read())
+    assert (record["current"], record["target"], record["reason"]) == (
+        served["solutionVersionArn"], older, "CTR dropped after the last promotion")
+    # a wrong form value fails the run with what exists, and changes nothing
+    result = dags_test(world["env"], "personalize_lms_rollback", "2026-11-05",
+                       {"solution": "user-personalization", "target_version": "no-such-version"})
+    out = result.stdout + result.stderr
+    assert dagrun_state(out) == "failed" and "target_version 'no-such-version' is not a version of" in out
+    assert campaign(world)["solutionVersionArn"] == older
+    world["served"] = older
 
 
 def test_invalid_data_stops_at_the_gate(world: dict[str, Any], tmp_path: Path) -> None:
@@ -265,6 +315,78 @@ def test_late_events_are_imported_once_by_the_night_they_arrive(world: dict[str,
     expected = {(user, item, occurred) for events in deliveries.values() for user, item, occurred, _ in events}
     assert set(got) == expected
     assert max(got.values()) == 1, [k for k, v in got.items() if v > 1]
+
+
+def _burst_db(path: Path) -> dict[str, list[str]]:
+    """A source where the two evaluations disagree. Regular users watch catalogue A for weeks; the day before the
+    second night, bots hammer 25 other items C once and vanish; in the held-back window the regular users watch
+    A again. Popularity trained with the burst ranks C first: on its own newest events (the bots') Personalize's
+    metric favours it, on the regular users' fresh events it is worse than the version trained before the burst."""
+    import random
+
+    from personalize_dev.sample_data import INDEXES, SCHEMA
+
+    rng = random.Random(5)
+    day, night1, night2 = 86_400, 1_792_540_800, 1_792_627_200  # nights of 2026-10-21 and 2026-10-22 (UTC)
+    a_items, c_items = [f"a{n:02d}" for n in range(50)], [f"c{n:02d}" for n in range(25)]
+    regular, bots = [f"r{n:02d}" for n in range(60)], [f"b{n:02d}" for n in range(60)]
+    events: list[tuple[str, str, int]] = []
+    for user in regular:  # three weeks of A, before the first night's held-back day
+        for n, item in enumerate(rng.sample(a_items, 30)[:22]):
+            events.append((user, item, night1 - 25 * day + n * day // 2 + rng.randrange(3_600)))
+    for user in bots:  # the burst: after the first night's window, before the second's
+        for n, item in enumerate(rng.sample(c_items, 20)):
+            events.append((user, item, night2 - 2 * day + 3_600 + n * 60))
+    for user in regular:  # the second night's held-back window: A items each user has not watched
+        seen = {i for u, i, _ in events if u == user}
+        for n, item in enumerate(rng.sample([i for i in a_items if i not in seen], 3)):
+            events.append((user, item, night2 - day + 3_600 * (n + 1)))
+    with sqlite3.connect(path) as conn:
+        conn.executescript(SCHEMA + INDEXES)
+        conn.executemany("INSERT INTO events (user_id, item_id, event_type, rating, completion, seconds_watched, "
+                         "occurred_at, received_at) VALUES (?, ?, 'watch', NULL, 1.0, 600, ?, ?)",
+                         [(u, i, t, t + 5) for u, i, t in events])
+    return {"a": a_items, "c": c_items}
+
+
+def test_the_gate_follows_the_fair_comparison_when_the_evaluations_disagree(world: dict[str, Any],
+                                                                             tmp_path: Path) -> None:
+    db = tmp_path / "burst.db"
+    _burst_db(db)
+    config = {"name": "fair", "dataset_group": "lms-fair", "datasets": ["interactions"], "retry_delay_seconds": 1,
+              "validation": {"min_interactions": 100, "min_users": 25},
+              "solutions": [{"name": "popularity", "recipe": "aws-popularity-count",
+                             "promotion": {"primary_metric": "normalized_discounted_cumulative_gain_at_10"}}]}
+    (tmp_path / "fair.yaml").write_text(json.dumps(config))
+    out = run(world, "2026-10-21", config_dir=tmp_path, db=db)
+    assert dagrun_state(out) == "success", out[-6000:]
+    assert "popularity: PROMOTE" in out
+    p, s3 = world["personalize"], world["s3"]
+    solution = p.list_solutions(datasetGroupArn=group_arn(world, "lms-fair"))["solutions"][0]["solutionArn"]
+    (first,) = [v["solutionVersionArn"] for v in p.list_solution_versions(solutionArn=solution)["solutionVersions"]]
+    tags = {t["tagKey"]: t["tagValue"] for t in p.list_tags_for_resource(resourceArn=first)["tags"]}
+    assert tags["personalize-pipeline:trained-through"] == str(1_792_540_800 - 86_400)  # the window held back
+
+    out = run(world, "2026-10-22", config_dir=tmp_path, db=db)
+    assert dagrun_state(out) == "success", out[-6000:]
+    versions = p.list_solution_versions(solutionArn=solution)["solutionVersions"]
+    (second,) = [v["solutionVersionArn"] for v in versions if v["solutionVersionArn"] != first]
+    own = {arn: p.get_solution_metrics(solutionVersionArn=arn)["metrics"] for arn in (first, second)}
+    ndcg = "normalized_discounted_cumulative_gain_at_10"
+    assert own[second][ndcg] > own[first][ndcg], own  # Personalize's own numbers favour the candidate ...
+    assert "popularity: KEEP -> fair comparison on 60 users' 180 held-back events" in out, out[-6000:]  # ... not kept
+    tags = {t["tagKey"] for t in p.list_tags_for_resource(resourceArn=second)["tags"]}
+    assert "personalize-pipeline:promoted-at" not in tags  # the version in service is still the first
+    evals = [j for j in p.list_batch_inference_jobs()["batchInferenceJobs"]
+             if j["jobName"].startswith("lms-fair-popularity-eval-")]
+    assert len(evals) == 2 and {j["status"] for j in evals} == {"ACTIVE"}
+    key = next(o["Key"] for o in s3.list_objects_v2(Bucket=BUCKET, Prefix="personalize/lms-fair/")["Contents"]
+               if o["Key"].endswith("snapshot=20261022T000000Z/reports/popularity/report.html"))
+    page = s3.get_object(Bucket=BUCKET, Key=key)["Body"].read().decode()
+    assert "Gate: fair comparison" in page and "Personalize&#x27;s own metrics" in page
+    assert "2 batch inference jobs" in page
+    PAGES.mkdir(parents=True, exist_ok=True)
+    (PAGES / "fair-report.html").write_text(page)
 
 
 def export_dataset(world: dict[str, Any], dataset: str, name: str, *, mode: str = "ALL", dtype: Any = str,

@@ -5,13 +5,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import pytest
-from personalize_local.stack import local_stack
 from personalize_pipeline import erasure
 from personalize_pipeline.config import PipelineConfig
 from personalize_pipeline.extract import write_csv
@@ -23,16 +21,9 @@ INTERACTIONS = (b"USER_ID,ITEM_ID,EVENT_TYPE,EVENT_VALUE,TIMESTAMP\n"
 
 
 @pytest.fixture(scope="module")
-def s3(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    with local_stack(tmp_path_factory.mktemp("s3"), with_engine=False) as stack, \
-            pytest.MonkeyPatch.context() as patch:
-        for key, value in stack.env().items():
-            patch.setenv(key, value)
-        from airflow.providers.amazon.aws.hooks.s3 import S3Hook
-
-        hook = S3Hook(aws_conn_id="aws_default")
-        hook.create_bucket(bucket_name=CONFIG.bucket)
-        yield hook
+def s3(s3_hook: Any) -> Any:
+    s3_hook.create_bucket(bucket_name=CONFIG.bucket)
+    return s3_hook
 
 
 def put(s3: Any, key: str, body: bytes | str) -> None:

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from personalize_pipeline.config import PipelineConfig
+from personalize_pipeline.extract import Interval
 from personalize_pipeline.run_context import extract_mode, run_interval
 
 log = logging.getLogger(__name__)
@@ -36,15 +37,24 @@ def extract_and_stage(config: PipelineConfig, context: Mapping[str, Any]) -> dic
     partition = partition_name(mode, interval)
     s3 = _s3_hook(config)
     erased = active_user_ids(s3, config)
+    held = config.holdout_seconds
+    # The fair comparison's window [end - held, end) stays out of tonight's import (the next run imports it):
+    # FULL snapshots stop at the window, INCREMENTAL intervals shift back by it, so every event is imported once.
+    imported = interval if not held else Interval(interval.start - held if mode == "interval" else interval.start,
+                                                  interval.end - held)
     with tempfile.TemporaryDirectory(prefix="personalize-extract-") as tmp:
         out_dir = Path(tmp)
-        stats = {ds: extract_dataset(config, ds, mode, interval, out_dir, erased=erased) for ds in config.datasets}
+        stats = {ds: extract_dataset(config, ds, mode, imported if ds == "interactions" else interval, out_dir,
+                                     erased=erased) for ds in config.datasets}
         for s in stats.values():
             log.info("extracted %s: %d rows from %d source rows (%d duplicates dropped, %d rows of erased users "
                      "left out)", s.dataset, s.rows, s.source_rows, s.duplicates_dropped, s.erased_rows)
+        side_files, holdout = ({}, None) if not held else _holdout(config, Interval(interval.end - held,
+                                                                                   interval.end), out_dir, erased)
         manifest = upload_partition(
-            s3, config, partition, {ds: out_dir / f"{ds}.csv" for ds in stats}, stats,
+            s3, config, partition, {ds: out_dir / f"{ds}.csv" for ds in stats}, stats, side_files=side_files,
             extra={"mode": mode, "interval": {"start": interval.start, "end": interval.end},
+                   "imported_interval": {"start": imported.start, "end": imported.end}, "holdout": holdout,
                    "job_names": {ds: import_job_name(config, ds, {"stats": {ds: s.to_dict()}}, partition)
                                  for ds, s in stats.items()},
                    "erasure": applied_record(erased)},
@@ -56,6 +66,30 @@ def extract_and_stage(config: PipelineConfig, context: Mapping[str, Any]) -> dic
             log.info("%d erased user(s) no longer in the source: their erasure requests are retired", len(retired))
     log.info("staged partition %s", manifest["prefix"])
     return manifest
+
+
+HOLDOUT_KEY = "holdout/interactions.csv"
+
+
+def _holdout(config: PipelineConfig, window: Interval, out_dir: Path,
+             erased: frozenset[str]) -> tuple[dict[str, Path], dict[str, Any]]:
+    """The window's interactions (arrived and occurred in it: none is in tonight's import or an earlier one), for
+    scoring the versions on; uploaded beside the partition, never imported by this run."""
+    import pandas as pd
+
+    from personalize_pipeline.extract import extract_dataset
+
+    folder = out_dir / "holdout"
+    folder.mkdir()
+    extract_dataset(config, "interactions", "interval", window, folder, erased=erased)
+    path = folder / "interactions.csv"
+    frame = pd.read_csv(path, dtype={"USER_ID": str, "ITEM_ID": str})
+    frame = frame[frame["TIMESTAMP"] >= window.start]
+    frame.to_csv(path, index=False)
+    log.info("held back %d interactions of %d users in [%d, %d) for the fair comparison", len(frame),
+             frame["USER_ID"].nunique(), window.start, window.end)
+    return {HOLDOUT_KEY: path}, {"key": HOLDOUT_KEY, "window": {"start": window.start, "end": window.end},
+                                 "rows": len(frame), "users": int(frame["USER_ID"].nunique())}
 
 
 def _download(s3_hook: Any, uri: str, target: Path) -> Path:

@@ -7,12 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from personalize_pipeline.config import PipelineConfig
-
-
-def _hook(config: PipelineConfig) -> Any:
-    from personalize_provider.hooks.personalize import PersonalizeHook
-
-    return PersonalizeHook(aws_conn_id=config.aws_conn_id)
+from personalize_pipeline.tasks.training import personalize_hook as _hook
 
 
 def _existing(hook: Any, config: PipelineConfig) -> dict[str, str] | None:

@@ -11,9 +11,10 @@ from personalize_pipeline.naming import solution_version_name
 
 log = logging.getLogger(__name__)
 PROMOTED_TAG = "personalize-pipeline:promoted-at"
+ROLLED_BACK_TAG = "personalize-pipeline:rolled-back-at"  # set by the rollback DAG on the version it replaced
 
 
-def _hook(config: PipelineConfig) -> Any:
+def personalize_hook(config: PipelineConfig) -> Any:
     from personalize_provider.hooks.personalize import PersonalizeHook
 
     return PersonalizeHook(aws_conn_id=config.aws_conn_id)
@@ -27,7 +28,7 @@ def plan_training(config: PipelineConfig, sol: SolutionConfig, solution_arn: str
                   params: Mapping[str, Any], run_id: str) -> dict[str, Any]:
     """Choose the training mode and the version name. The name is a hash of the staged data, so unchanged data
     maps onto the version already trained on it: the training operator adopts it instead of paying again."""
-    hook = _hook(config)
+    hook = personalize_hook(config)
     versions = _versions(hook, solution_arn)
     has_full = any(v.get("status") == "ACTIVE" and v.get("trainingMode", "FULL") == "FULL" for v in versions)
     wanted = str(params.get("training_mode") or "CONFIG").upper()
@@ -100,18 +101,70 @@ def _history(hook: Any, solution_arn: str, limit: int = 20) -> list[Any]:
     return points
 
 
+def incumbent_of(config: PipelineConfig, sol: SolutionConfig, solution_arn: str) -> dict[str, Any]:
+    """The version in service and the end of the data it was trained on (its tag), looked up once per run."""
+    hook = personalize_hook(config)
+    arn = serving_version(hook, config, sol, solution_arn)
+    tags = version_tags(hook, arn) if arn else {}
+    from personalize_pipeline.tasks.evaluation import TRAINED_THROUGH_TAG
+
+    through = tags.get(TRAINED_THROUGH_TAG)
+    return {"arn": arn, "trained_through": int(through) if through and through.isdigit() else None}
+
+
+def version_tags(hook: Any, arn: str) -> dict[str, str]:
+    return {t["tagKey"]: t["tagValue"] for t in hook.client.list_tags_for_resource(resourceArn=arn).get("tags", [])}
+
+
+def _gate(config: PipelineConfig, sol: SolutionConfig, rule: Any, candidate_metrics: Mapping[str, float],
+          incumbent_metrics: Mapping[str, float] | None, evaluation: Mapping[str, Any],
+          manifest: Mapping[str, Any]) -> tuple[Any, dict[str, Any]]:
+    """The decision on the gating evaluation, and what the report says about both evaluations."""
+    from personalize_pipeline.promotion import PromotionDecision, compute_rows, decide
+
+    own = {"candidate": dict(candidate_metrics), "incumbent": dict(incumbent_metrics or {})}
+    account: dict[str, Any] = {**{k: evaluation.get(k) for k in ("gate", "requested", "reason", "users", "events",
+                                                                 "window")},
+                               "batch_jobs": len(evaluation.get("jobs", [])), "personalize": own}
+    if evaluation.get("gate") == "fair":
+        from personalize_pipeline.tasks.evaluation import score
+
+        fair = score(config, sol, evaluation, manifest)
+        account["fair"] = fair
+        own_rows = compute_rows(candidate_metrics, incumbent_metrics, rule.primary_metric)
+        account["personalize_rows"] = [r.to_dict() for r in own_rows]
+        decision = decide(fair["candidate"], fair["incumbent"], rule)
+        scope = (f"fair comparison on {evaluation['users']} users' {evaluation['events']} held-back events "
+                 "(2 batch inference jobs)")
+        return PromotionDecision(promote=decision.promote, reason=f"{scope}: {decision.reason}", rows=decision.rows,
+                                 primary_metric=decision.primary_metric), account
+    if evaluation.get("requested") == "fair" and incumbent_metrics is not None:
+        rows = compute_rows(candidate_metrics, incumbent_metrics, rule.primary_metric)
+        return PromotionDecision(promote=False, rows=rows,
+                                 reason=f"the config requires a fair comparison, which this run cannot make: "
+                                 f"{evaluation.get('reason')}", primary_metric=rule.primary_metric), account
+    decision = decide(candidate_metrics, incumbent_metrics, rule)
+    if incumbent_metrics is not None and evaluation.get("reason"):
+        decision = PromotionDecision(
+            promote=decision.promote, rows=decision.rows, primary_metric=decision.primary_metric,
+            reason=f"{decision.reason} (on Personalize's own metrics: {evaluation['reason']})")
+    return decision, account
+
+
 def compare_and_report(config: PipelineConfig, sol: SolutionConfig, solution_arn: str, candidate_arn: str,
                        candidate_metrics: Mapping[str, float], manifest: Mapping[str, Any],
-                       params: Mapping[str, Any]) -> dict[str, Any]:
-    """Gate the candidate against the serving version, log the table, write the report next to the run's data."""
+                       params: Mapping[str, Any], evaluation: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """Gate the candidate against the serving version, log the table, write the report next to the run's data.
+    ``evaluation`` is plan_evaluation's result (the version in service, which evaluation gates, the batch jobs)."""
     from airflow.providers.amazon.aws.hooks.s3 import S3Hook
 
     from personalize_pipeline.links import s3_object_url
-    from personalize_pipeline.promotion import PromotionDecision, decide, format_table
+    from personalize_pipeline.promotion import PromotionDecision, format_table
     from personalize_pipeline.report import write_report
     from personalize_pipeline.staging import manifest_key_prefix
+    from personalize_pipeline.tasks.evaluation import trained_through
 
-    hook = _hook(config)
+    hook = personalize_hook(config)
     rule = sol.promotion
     overrides = {k: params[p] for k, p in (("primary_metric", "promotion_metric"),
                                            ("min_relative_change", "min_relative_change"))
@@ -119,14 +172,23 @@ def compare_and_report(config: PipelineConfig, sol: SolutionConfig, solution_arn
     if overrides:
         rule = rule.model_copy(update=overrides)
         log.info("%s: promotion rule overridden for this run: %s", sol.name, overrides)
-    incumbent_arn = serving_version(hook, config, sol, solution_arn)
+    evaluation = evaluation or {"gate": "personalize", "requested": config.evaluation.gate, "reason": "",
+                                "incumbent": serving_version(hook, config, sol, solution_arn)}
+    incumbent_arn = evaluation["incumbent"]
+    account: dict[str, Any] = {}
+    rolled_back = version_tags(hook, candidate_arn).get(ROLLED_BACK_TAG) if incumbent_arn != candidate_arn else None
     if incumbent_arn == candidate_arn:
         decision = PromotionDecision(promote=False, reason="candidate is already the version in service",
                                      rows=[], primary_metric=rule.primary_metric)
+    elif rolled_back:
+        decision = PromotionDecision(
+            promote=False, rows=[], primary_metric=rule.primary_metric,
+            reason=f"candidate was rolled back at {rolled_back}; not promoted again (new data trains a new version, "
+            "or run with force_retrain)")
     else:
         incumbent = (hook.client.get_solution_metrics(solutionVersionArn=incumbent_arn).get("metrics", {})
                      if incumbent_arn else None)
-        decision = decide(candidate_metrics, incumbent, rule)
+        decision, account = _gate(config, sol, rule, candidate_metrics, incumbent, evaluation, manifest)
         if params.get("dry_run") and decision.promote:
             decision = PromotionDecision(promote=False, reason=f"dry run: would promote ({decision.reason})",
                                          rows=decision.rows, primary_metric=decision.primary_metric)
@@ -135,23 +197,30 @@ def compare_and_report(config: PipelineConfig, sol: SolutionConfig, solution_arn
     log.info("%s: %s -> %s", sol.name, "PROMOTE" if decision.promote else "KEEP", decision.reason)
     report_prefix = manifest_key_prefix(config, manifest)
     s3 = S3Hook(aws_conn_id=config.aws_conn_id)
-    report = write_report(s3, config.bucket, report_prefix, sol.name, decision, _history(hook, solution_arn))
+    report = write_report(s3, config.bucket, report_prefix, sol.name, decision, _history(hook, solution_arn),
+                          evaluation=account)
     # A URL a browser opens (the "Promotion report" link): the s3:// URI is for tools.
     report["url"] = s3_object_url(s3, *s3.parse_s3_url(report["html"]), "text/html; charset=utf-8")
     log.info("%s: report %s (chart %s); open: %s", sol.name, report["html"], report["chart"], report["url"])
     return {"promote": decision.promote, "reason": decision.reason, "candidate": candidate_arn,
-            "incumbent": incumbent_arn, "report": report, "decision": decision.to_dict()}
+            "incumbent": incumbent_arn, "report": report, "decision": decision.to_dict(),
+            "evaluation": account, "trained_through": trained_through(manifest)}
 
 
-def record_promotion(config: PipelineConfig, version_arn: str, run_id: str) -> None:
-    """Promotion is recorded on the version itself (a tag), so it survives any Airflow metadata reset."""
+def record_promotion(config: PipelineConfig, version_arn: str, run_id: str,
+                     trained_through: int | None = None) -> None:
+    """Promotion is recorded on the version itself (tags), so it survives any Airflow metadata reset; so is the end
+    of the data it was trained on, which later fair comparisons check their held-back window against."""
     from datetime import UTC, datetime
 
+    from personalize_pipeline.tasks.evaluation import TRAINED_THROUGH_TAG
+
     stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    _hook(config).client.tag_resource(resourceArn=version_arn, tags=[
-        {"tagKey": PROMOTED_TAG, "tagValue": stamp},
-        {"tagKey": "personalize-pipeline:promoted-by", "tagValue": run_id[:256]},
-    ])
+    tags = [{"tagKey": PROMOTED_TAG, "tagValue": stamp},
+            {"tagKey": "personalize-pipeline:promoted-by", "tagValue": run_id[:256]}]
+    if trained_through is not None:
+        tags.append({"tagKey": TRAINED_THROUGH_TAG, "tagValue": str(trained_through)})
+    personalize_hook(config).client.tag_resource(resourceArn=version_arn, tags=tags)
     log.info("recorded promotion of %s", version_arn)
 
 
@@ -162,7 +231,7 @@ def resolve_serving(
     partition batch inputs come from (``staged``: this run's, None in batch-only runs)."""
     from airflow.sdk.exceptions import AirflowSkipException
 
-    hook = _hook(config)
+    hook = personalize_hook(config)
     group = hook.find_by_name("dataset_group", config.dataset_group)
     solution = group and hook.find_by_name("solution", config.resource_name(sol.name), group["datasetGroupArn"])
     version = solution and serving_version(hook, config, sol, solution["solutionArn"])
