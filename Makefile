@@ -30,7 +30,7 @@ dist: $(STAMP)
 	$(BIN)/python -m personalize_dev.dist
 
 sample-db: $(STAMP)
-	test -f $(LMS_DB) || $(BIN)/python -m personalize_dev.sample_data --out $(LMS_DB)
+	test -s $(LMS_DB) || $(BIN)/python -m personalize_dev.sample_data --out $(LMS_DB)
 
 demo: $(STAMP) sample-db
 	$(BIN)/python -m personalize_dev.demo

@@ -103,7 +103,7 @@ def _waits(config: PipelineConfig) -> dict[str, Any]:
             "waiter_delay": config.wait.delay_seconds, "waiter_max_attempts": config.wait.max_attempts}
 
 
-def _dataset_stage(config: PipelineConfig, manifest: Any, validated: Any) -> tuple[Any, list[Any]]:
+def _dataset_stage(config: PipelineConfig, manifest: Any, validated: Any) -> tuple[Any, list[Any], dict[str, Any]]:
     """Dataset group, schemas, datasets, the imports of the staged files and the filters (in the ``data`` group)."""
     from personalize_provider.operators import (
         PersonalizeCreateDatasetGroupOperator,
@@ -141,16 +141,16 @@ def _dataset_stage(config: PipelineConfig, manifest: Any, validated: Any) -> tup
         if attribution:
             created >> attribution >> job  # Personalize reports only on data imported after it exists
         imports.append(job)
-    filters = [
-        PersonalizeCreateFilterOperator(
+    filters = {
+        f.name: PersonalizeCreateFilterOperator(
             task_id=f"filter_{f.name}", name=config.resource_name(f.name), filter_expression=f.expression,
             dataset_group_arn=_xcom(group, "arn"), **waits)
         for f in config.filters
-    ]
+    }
     imported = EmptyOperator(task_id="datasets_imported")
     imports >> imported
-    imported >> filters
-    return group, [imported, *filters]
+    imported >> list(filters.values())
+    return group, [imported, *filters.values()], filters
 
 
 def _recommenders(config: PipelineConfig, group: Any, after: list[Any]) -> None:
@@ -182,7 +182,8 @@ def _metric_attribution(config: PipelineConfig, group: Any) -> Any:
 
 
 def _solution_group(
-    config: PipelineConfig, sol: SolutionConfig, group: Any, manifest: Any, after: list[Any], batch_only: Any
+    config: PipelineConfig, sol: SolutionConfig, group: Any, manifest: Any, after: list[Any], batch_only: Any,
+    filters: dict[str, Any],
 ) -> dict[str, Any]:
     """The solution's task group; returns its outputs the run summary reads (plan, compared, serving, prepared)."""
     from personalize_provider.operators import (
@@ -297,16 +298,19 @@ def _solution_group(
         after >> solution
         plan >> train >> metrics
 
-        @task(task_id="resolve_serving", trigger_rule="none_failed")
-        def resolve_serving(manifest: Any) -> dict[str, Any]:
-            from personalize_pipeline.tasks.training import resolve_serving as run
-
-            return run(config, sol, manifest)
-
-        serving = resolve_serving(manifest)
-        [recorded, kept, batch_only] >> serving
-        outputs = {"plan": plan, "compared": compared, "serving": serving}
+        outputs = {"plan": plan, "compared": compared}
         if sol.batch_inference:
+            wanted = filters.get(sol.batch_inference.filter or "")
+
+            @task(task_id="resolve_serving", trigger_rule="none_failed")
+            def resolve_serving(manifest: Any, solution: Any, compared: Any, wanted: Any) -> dict[str, Any]:
+                from personalize_pipeline.tasks.training import resolve_serving as run
+
+                return run(config, sol, manifest, solution, compared, wanted["arn"] if wanted else None)
+
+            serving = resolve_serving(manifest, solution.output, compared, wanted.output if wanted else None)
+            [recorded, kept, batch_only] >> serving
+            outputs["serving"] = serving
 
             @task(task_id="prepare_batch_input")
             def prepare_batch_input(serving: Any) -> dict[str, Any]:
@@ -376,9 +380,9 @@ def build_dag(config: PipelineConfig) -> DAG:
         with TaskGroup(group_id="data", tooltip="extract, validate, datasets, imports, filters"):
             manifest = extract_and_stage()
             validated = validate_data(manifest)
-            group, ready = _dataset_stage(config, manifest, validated)
+            group, ready, filters = _dataset_stage(config, manifest, validated)
         plan >> [manifest, batch_only]
-        outputs = {sol.name: _solution_group(config, sol, group, manifest, ready, batch_only)
+        outputs = {sol.name: _solution_group(config, sol, group, manifest, ready, batch_only, filters)
                    for sol in config.solutions}
         _recommenders(config, group, ready)
         leaves: list[Any] = list(dag.leaves)

@@ -164,6 +164,7 @@ def test_next_night_imports_the_day_held_back_and_then_does_not_retrain(world: d
                                                  "snapshot=20261102T000000Z/_manifest.json")["Body"].read())
     assert manifest["stats"]["interactions"]["rows"] > world["positives"] and manifest["holdout"]["rows"] == 0
     world["served"] = campaign(world)["solutionVersionArn"]
+    world["trained_1102"] = set(after["versions"]) - set(before["versions"])
 
     quiet = inventory(world)
     out = run(world, "2026-11-03")
@@ -197,33 +198,46 @@ def test_degraded_data_is_not_promoted(world: dict[str, Any]) -> None:
     assert campaign(world)["solutionVersionArn"] == world["served"]
 
 
-def test_rollback_points_the_campaign_back_and_records_it(world: dict[str, Any]) -> None:
+def rollback(world: dict[str, Any], when: str, conf: dict[str, Any]) -> str:
+    result = dags_test(world["env"], "personalize_lms_rollback", when, conf)
+    world.setdefault("outputs", []).append(result.stdout + result.stderr)
+    return result.stdout + result.stderr
+
+
+def test_rollback_points_the_campaign_back_and_the_nightly_does_not_promote_it_again(world: dict[str, Any]) -> None:
+    """Serve the version the 2026-11-02 data trained (a rollback can also pin a version), roll back from it to an
+    older one, then a nightly on the same data re-attaches to that version and keeps it out of service."""
     p, s3 = world["personalize"], world["s3"]
-    served = campaign(world)
-    solution = served["solutionVersionArn"].rsplit("/", 1)[0]
+    solution = campaign(world)["solutionVersionArn"].rsplit("/", 1)[0]
+    (pinned,) = [v for v in world["trained_1102"] if v.startswith(solution + "/")]
+    if campaign(world)["solutionVersionArn"] != pinned:
+        out = rollback(world, "2026-11-04", {"solution": "user-personalization", "target_version": pinned})
+        assert dagrun_state(out) == "success", out[-6000:]
+        assert campaign(world)["solutionVersionArn"] == pinned
     older = next(v["solutionVersionArn"] for v in p.list_solution_versions(solutionArn=solution)["solutionVersions"]
-                 if v["status"] == "ACTIVE" and v["solutionVersionArn"] != served["solutionVersionArn"])
-    result = dags_test(world["env"], "personalize_lms_rollback", "2026-11-04",
-                       {"solution": "user-personalization", "target_version": older.rsplit("/", 1)[-1],
-                        "reason": "CTR dropped after the last promotion"})
-    out = result.stdout + result.stderr
+                 if v["status"] == "ACTIVE" and v["solutionVersionArn"] != pinned)
+    out = rollback(world, "2026-11-05", {"solution": "user-personalization", "target_version": older.rsplit("/")[-1],
+                                         "reason": "CTR dropped after the last promotion"})
     assert dagrun_state(out) == "success", out[-6000:]
     assert campaign(world)["solutionVersionArn"] == older
     tags = {arn: {t["tagKey"]: t["tagValue"] for t in p.list_tags_for_resource(resourceArn=arn)["tags"]}
-            for arn in (older, served["solutionVersionArn"])}
-    assert tags[served["solutionVersionArn"]]["personalize-pipeline:rolled-back-to"] == older
+            for arn in (older, pinned)}
+    assert tags[pinned]["personalize-pipeline:rolled-back-to"] == older
     assert "personalize-pipeline:promoted-at" in tags[older]
-    reports = [o["Key"] for o in s3.list_objects_v2(Bucket=BUCKET, Prefix=f"personalize/{DG}/rollbacks/"
-                                                    "user-personalization/")["Contents"]]
-    record = json.loads(s3.get_object(Bucket=BUCKET, Key=next(k for k in reports if k.endswith(".json")))["Body"]
+    reports = sorted(o["Key"] for o in s3.list_objects_v2(Bucket=BUCKET, Prefix=f"personalize/{DG}/rollbacks/"
+                                                          "user-personalization/")["Contents"])
+    record = json.loads(s3.get_object(Bucket=BUCKET, Key=[k for k in reports if k.endswith(".json")][-1])["Body"]
                         .read())
     assert (record["current"], record["target"], record["reason"]) == (
-        served["solutionVersionArn"], older, "CTR dropped after the last promotion")
+        pinned, older, "CTR dropped after the last promotion")
     # a wrong form value fails the run with what exists, and changes nothing
-    result = dags_test(world["env"], "personalize_lms_rollback", "2026-11-05",
-                       {"solution": "user-personalization", "target_version": "no-such-version"})
-    out = result.stdout + result.stderr
+    out = rollback(world, "2026-11-06", {"solution": "user-personalization", "target_version": "no-such-version"})
     assert dagrun_state(out) == "failed" and "target_version 'no-such-version' is not a version of" in out
+    assert campaign(world)["solutionVersionArn"] == older
+    # the nightly on unchanged data re-attaches to the rolled-back version and does not promote it again
+    out = run(world, "2026-11-03")
+    assert dagrun_state(out) == "success", out[-6000:]
+    assert "user-personalization: KEEP -> candidate was rolled back at" in out, out[-6000:]
     assert campaign(world)["solutionVersionArn"] == older
     world["served"] = older
 

@@ -224,25 +224,35 @@ def record_promotion(config: PipelineConfig, version_arn: str, run_id: str,
     log.info("recorded promotion of %s", version_arn)
 
 
-def resolve_serving(
-    config: PipelineConfig, sol: SolutionConfig, staged: Mapping[str, Any] | None
-) -> dict[str, Any]:
+def resolve_serving(config: PipelineConfig, sol: SolutionConfig, staged: Mapping[str, Any] | None,
+                    solution: Mapping[str, Any] | None = None, compared: Mapping[str, Any] | None = None,
+                    filter_arn: str | None = None) -> dict[str, Any]:
     """The version batch jobs should use now (after this run's promotion, if any), with the filter's ARN and the
-    partition batch inputs come from (``staged``: this run's, None in batch-only runs)."""
+    partition batch inputs come from (``staged``: this run's, None in batch-only runs). A nightly run passes what
+    its tasks already know (the solution, compare's decision, the filter); a batch-only run looks them up."""
     from airflow.sdk.exceptions import AirflowSkipException
 
     hook = personalize_hook(config)
-    group = hook.find_by_name("dataset_group", config.dataset_group)
-    solution = group and hook.find_by_name("solution", config.resource_name(sol.name), group["datasetGroupArn"])
-    version = solution and serving_version(hook, config, sol, solution["solutionArn"])
-    if not version:
+    group = None
+    if solution is None:
+        group = hook.find_by_name("dataset_group", config.dataset_group)
+        solution = group and hook.find_by_name("solution", config.resource_name(sol.name), group["datasetGroupArn"])
+        solution = solution and {"arn": solution["solutionArn"]}
+    if compared:
+        version = compared["candidate"] if compared["promote"] else compared["incumbent"]
+    else:
+        version = solution and serving_version(hook, config, sol, solution["arn"])
+    if not solution or not version:
         raise AirflowSkipException(f"{sol.name}: no version in service yet, nothing to run batch inference on")
     wanted = sol.batch_inference.filter if sol.batch_inference else None
-    found = wanted and hook.find_by_name("filter", config.resource_name(wanted), group["datasetGroupArn"])
-    if wanted and not found:
-        raise ValueError(f"{sol.name}: filter {config.resource_name(wanted)!r} does not exist in the dataset group")
-    serving = {"version_arn": version, "solution_arn": solution["solutionArn"],
-               "filter_arn": found["filterArn"] if found else None}
+    if wanted and not filter_arn:
+        group = group or hook.find_by_name("dataset_group", config.dataset_group)
+        found = group and hook.find_by_name("filter", config.resource_name(wanted), group["datasetGroupArn"])
+        if not found:
+            raise ValueError(f"{sol.name}: filter {config.resource_name(wanted)!r} does not exist in the dataset "
+                             "group")
+        filter_arn = found["filterArn"]
+    serving = {"version_arn": version, "solution_arn": solution["arn"], "filter_arn": filter_arn if wanted else None}
     if sol.batch_inference:
         from personalize_pipeline.tasks.data_stage import manifest_for_run
 
