@@ -233,7 +233,7 @@ def _solution_group(
 
                 incumbent = incumbent_of(config, sol, solution["arn"])
                 plan = run(config, sol, incumbent["arn"], trained["solutionVersionArn"],
-                           incumbent["trained_through"], manifest)
+                           incumbent["trained_through"], manifest, incumbent["tags"])
                 context["ti"].xcom_push(key="plan", value=plan)
                 return list(plan["jobs"])
 
@@ -272,13 +272,9 @@ def _solution_group(
 
         @task(task_id="keep")
         def keep(result: Any, **context: Any) -> str:
-            from personalize_pipeline.notify import NotificationEvent, notify
+            from personalize_pipeline.tasks.training import keep_incumbent
 
-            message = f"{sol.name}: kept {result['incumbent'] or 'nothing in service'}: {result['reason']}"
-            notify(NotificationEvent(dag_id=config.dag_id, run_id=context["run_id"], task_id=context["ti"].task_id,
-                                     kind="rejected", message=message, details={"report": result["report"]}),
-                   config.notification_conn_id)
-            return message
+            return keep_incumbent(config, sol, result, context["run_id"], context["ti"].task_id)
 
         branch = decide(compared)
         recorded = record_promotion(compared)

@@ -57,12 +57,15 @@ def _sample(users: list[str], partition: str, size: int) -> list[str]:
 
 
 def plan_evaluation(config: PipelineConfig, sol: SolutionConfig, incumbent: str | None, candidate: str,
-                    incumbent_trained_through: int | None, manifest: Mapping[str, Any]) -> dict[str, Any]:
+                    incumbent_trained_through: int | None, manifest: Mapping[str, Any],
+                    incumbent_tags: Mapping[str, str] | None = None) -> dict[str, Any]:
     """Decide which evaluation gates and, for the fair one, stage the sampled users and name one batch job per
-    version. ``jobs`` (kwargs for the batch inference operator) is empty when the gate is Personalize's metrics."""
+    version. ``jobs`` (kwargs for the batch inference operator) is empty when the gate is Personalize's metrics.
+    ``incumbent_tags`` ride along so compare does not ask for them again."""
     gate = config.evaluation.gate
     plan: dict[str, Any] = {"gate": "personalize", "requested": gate, "incumbent": incumbent, "candidate": candidate,
-                            "jobs": [], "users": 0, "events": 0, "reason": ""}
+                            "jobs": [], "users": 0, "events": 0, "reason": "",
+                            "incumbent_tags": dict(incumbent_tags) if incumbent_tags is not None else None}
     window = (manifest.get("holdout") or {}).get("window")
     why_not = None
     if gate == "personalize":

@@ -39,7 +39,10 @@ def plan_training(config: PipelineConfig, sol: SolutionConfig, solution_arn: str
         mode = "UPDATE" if has_full else "FULL"
     force = run_id if params.get("force_retrain") else ""
     name = solution_version_name(config, sol.name, manifest, mode, force)
-    existing = hook.find_by_name("solution_version", name, solution_arn, summary_hints={"trainingMode": mode})
+    # The versions listed above, not a second list: a summary carries no name, so those of the mode are described.
+    existing = next((found for v in versions if v.get("trainingMode", mode) == mode
+                     and (found := hook.describe_or_none("solution_version", v["solutionVersionArn"]))
+                     and found.get("name") == name), None)
     if existing and existing.get("status") == "ACTIVE":
         reason = (f"staged data unchanged since solution version {existing['solutionVersionArn']}: "
                   "not retraining (set force_retrain to train anyway)")
@@ -87,7 +90,10 @@ def campaign_config(sol: SolutionConfig) -> dict[str, Any] | None:
     return {"itemExplorationConfig": exploration}
 
 
-def _history(hook: Any, solution_arn: str, limit: int = 20) -> list[Any]:
+def _history(hook: Any, solution_arn: str, known: Mapping[str, tuple[Mapping[str, Any], Mapping[str, str]]],
+             limit: int = 20) -> list[Any]:
+    """The solution's ACTIVE versions with their metrics and promotion, oldest first; ``known`` holds the metrics
+    and tags the caller already fetched (candidate, incumbent), so they are not asked for again."""
     from personalize_pipeline.report import VersionPoint
 
     points = []
@@ -95,9 +101,10 @@ def _history(hook: Any, solution_arn: str, limit: int = 20) -> list[Any]:
                       key=lambda v: v["creationDateTime"])[-limit:]
     for version in versions:
         arn = version["solutionVersionArn"]
-        metrics = hook.client.get_solution_metrics(solutionVersionArn=arn).get("metrics", {})
+        metrics, tags = known.get(arn) or (
+            hook.client.get_solution_metrics(solutionVersionArn=arn).get("metrics", {}), version_tags(hook, arn))
         points.append(VersionPoint(version_arn=arn, created_at=version["creationDateTime"].timestamp(),
-                                   metrics=metrics, promoted=_promoted_at(hook, arn) is not None))
+                                   metrics=dict(metrics), promoted=PROMOTED_TAG in tags))
     return points
 
 
@@ -109,7 +116,7 @@ def incumbent_of(config: PipelineConfig, sol: SolutionConfig, solution_arn: str)
     from personalize_pipeline.tasks.evaluation import TRAINED_THROUGH_TAG
 
     through = tags.get(TRAINED_THROUGH_TAG)
-    return {"arn": arn, "trained_through": int(through) if through and through.isdigit() else None}
+    return {"arn": arn, "trained_through": int(through) if through and through.isdigit() else None, "tags": tags}
 
 
 def version_tags(hook: Any, arn: str) -> dict[str, str]:
@@ -176,7 +183,10 @@ def compare_and_report(config: PipelineConfig, sol: SolutionConfig, solution_arn
                                 "incumbent": serving_version(hook, config, sol, solution_arn)}
     incumbent_arn = evaluation["incumbent"]
     account: dict[str, Any] = {}
-    rolled_back = version_tags(hook, candidate_arn).get(ROLLED_BACK_TAG) if incumbent_arn != candidate_arn else None
+    candidate_tags = version_tags(hook, candidate_arn)
+    known: dict[str, tuple[Mapping[str, Any], Mapping[str, str]]] = {candidate_arn: (candidate_metrics,
+                                                                                      candidate_tags)}
+    rolled_back = candidate_tags.get(ROLLED_BACK_TAG) if incumbent_arn != candidate_arn else None
     if incumbent_arn == candidate_arn:
         decision = PromotionDecision(promote=False, reason="candidate is already the version in service",
                                      rows=[], primary_metric=rule.primary_metric)
@@ -188,6 +198,8 @@ def compare_and_report(config: PipelineConfig, sol: SolutionConfig, solution_arn
     else:
         incumbent = (hook.client.get_solution_metrics(solutionVersionArn=incumbent_arn).get("metrics", {})
                      if incumbent_arn else None)
+        if incumbent_arn and evaluation.get("incumbent_tags") is not None:
+            known[incumbent_arn] = (incumbent or {}, evaluation["incumbent_tags"])
         decision, account = _gate(config, sol, rule, candidate_metrics, incumbent, evaluation, manifest)
         if params.get("dry_run") and decision.promote:
             decision = PromotionDecision(promote=False, reason=f"dry run: would promote ({decision.reason})",
@@ -197,7 +209,7 @@ def compare_and_report(config: PipelineConfig, sol: SolutionConfig, solution_arn
     log.info("%s: %s -> %s", sol.name, "PROMOTE" if decision.promote else "KEEP", decision.reason)
     report_prefix = manifest_key_prefix(config, manifest)
     s3 = S3Hook(aws_conn_id=config.aws_conn_id)
-    report = write_report(s3, config.bucket, report_prefix, sol.name, decision, _history(hook, solution_arn),
+    report = write_report(s3, config.bucket, report_prefix, sol.name, decision, _history(hook, solution_arn, known),
                           evaluation=account)
     # A URL a browser opens (the "Promotion report" link): the s3:// URI is for tools.
     report["url"] = s3_object_url(s3, *s3.parse_s3_url(report["html"]), "text/html; charset=utf-8")
@@ -205,6 +217,17 @@ def compare_and_report(config: PipelineConfig, sol: SolutionConfig, solution_arn
     return {"promote": decision.promote, "reason": decision.reason, "candidate": candidate_arn,
             "incumbent": incumbent_arn, "report": report, "decision": decision.to_dict(),
             "evaluation": account, "trained_through": trained_through(manifest)}
+
+
+def keep_incumbent(config: PipelineConfig, sol: SolutionConfig, result: Mapping[str, Any], run_id: str,
+                   task_id: str) -> str:
+    """The rejected branch: nothing changes in service; the notification says why (a rejection is not a failure)."""
+    from personalize_pipeline.notify import NotificationEvent, notify
+
+    message = f"{sol.name}: kept {result['incumbent'] or 'nothing in service'}: {result['reason']}"
+    notify(NotificationEvent(dag_id=config.dag_id, run_id=run_id, task_id=task_id, kind="rejected",
+                             message=message, details={"report": result["report"]}), config.notification_conn_id)
+    return message
 
 
 def record_promotion(config: PipelineConfig, version_arn: str, run_id: str,
