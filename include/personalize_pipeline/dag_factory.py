@@ -401,12 +401,14 @@ def _companion_dag(config: PipelineConfig, suffix: str, description: str, tag: s
 
 
 def _erasure_params() -> dict[str, Param]:
+    # Optional text is typed null-or-string: the trigger form sends an empty field as null and would otherwise
+    # refuse to trigger until it is filled.
     return {
         "user_ids": Param([], type="array", items={"type": "string"}, title="User ids",
                           description="USER_IDs to erase, one per line."),
-        "users_csv": Param("", type="string", title="Or: S3 CSV of USER_IDs",
+        "users_csv": Param(None, type=["null", "string"], title="Or: S3 CSV of USER_IDs",
                            description="s3://bucket/key of a CSV with a USER_ID column (added to the ids above)."),
-        "reason": Param("", type="string", title="Reason",
+        "reason": Param(None, type=["null", "string"], title="Reason",
                         description="Why (e.g. the ticket of the privacy request); kept in the erasure report."),
         "dry_run": Param(False, type="boolean", title="Dry run",
                          description="Report what would be removed; change nothing."),
@@ -479,10 +481,11 @@ def build_rollback_dag(config: PipelineConfig) -> DAG | None:
         config, "rollback", f"Roll a solution of {config.dataset_group} back to an earlier version", "rollback",
         {
             "solution": Param(names[0], enum=names, title="Solution"),
-            "target_version": Param("", type="string", title="Target version",
+            "target_version": Param(None, type=["null", "string"], title="Target version",
                                     description="Solution version ARN (or its last part); empty: the version "
                                     "promoted before the one in service."),
-            "reason": Param("", type="string", title="Reason", description="Kept in the report and the tags' run."),
+            "reason": Param(None, type=["null", "string"], title="Reason",
+                            description="Kept in the rollback report."),
         },
         doc_md=f"Roll back a solution of `{config.dataset_group}`; reports under `{config.prefix}/"
         f"{config.dataset_group}/rollbacks/`.",

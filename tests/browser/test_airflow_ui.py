@@ -328,7 +328,7 @@ def test_rollback_through_the_form_puts_the_previous_version_back(airflow: Any, 
     dialog = page.get_by_role("dialog")
     expect(dialog.get_by_text("Run Parameters")).to_be_visible()
     expect(dialog.get_by_text("user-personalization").first).to_be_visible()  # the solution's default
-    dialog.get_by_label("Reason").fill("CTR fell after the last promotion")
+    dialog.locator("#element_reason").fill("CTR fell after the last promotion")  # the form names inputs element_<param>
     page.screenshot(path=str(shots / "11-rollback-form.png"))
     dialog.get_by_role("button", name="Trigger", exact=True).click()
     page.wait_for_url(f"{base}/dags/{dag_id}/runs/**")
