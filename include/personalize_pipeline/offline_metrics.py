@@ -1,9 +1,10 @@
 """Personalize's offline metrics, as its documentation defines them, for ranked lists scored against fresh events.
 
-The same definitions serve the local engine's GetSolutionMetrics and the pipeline's fair comparison: NDCG weighs
-a hit at position p (from 1) by 1/log(1 + p) over the ideal ordering of the relevant items; precision@K counts hits
-in the top K over K; the reciprocal rank is 1/p of the first hit in the top 25; coverage is the share of the
-catalogue recommended to anyone. Pure Python: it runs on a worker without numpy-heavy imports.
+The pipeline's fair comparison computes them; the local engine, which imports none of our Python, has its own copy,
+and a test checks that the two agree. NDCG weighs a hit at position p (from 1) by 1/log(1 + p) over the ideal
+ordering of the relevant items; precision@K counts hits in the top K over K; the reciprocal rank is 1/p of the first
+hit in the top 25; coverage is the share of the catalogue recommended to anyone. Pure Python: it runs on a worker
+without numpy-heavy imports.
 """
 
 from __future__ import annotations

@@ -14,17 +14,41 @@ averaged over queries; coverage is the share of users that appear in at least on
 
 from __future__ import annotations
 
+import math
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
-from personalize_pipeline.offline_metrics import score_lists
 
 from .ranking import top_k
 from .recipes import Recipe, TrainingData
 
+K_VALUES = (5, 10, 25)
 CHUNK = 2048
+
+
+def dcg(recommended: Sequence[str], relevant: set[str], k: int) -> float:
+    return sum(
+        1.0 / math.log(1 + pos) for pos, item in enumerate(recommended[:k], start=1) if item in relevant
+    )
+
+
+def ndcg_at_k(recommended: Sequence[str], relevant: set[str], k: int) -> float:
+    ideal = sum(1.0 / math.log(1 + pos) for pos in range(1, min(len(relevant), k) + 1))
+    return dcg(recommended, relevant, k) / ideal if ideal else 0.0
+
+
+def precision_at_k(recommended: Sequence[str], relevant: set[str], k: int) -> float:
+    return sum(1 for item in recommended[:k] if item in relevant) / k
+
+
+def reciprocal_rank_at_k(recommended: Sequence[str], relevant: set[str], k: int) -> float:
+    for pos, item in enumerate(recommended[:k], start=1):
+        if item in relevant:
+            return 1.0 / pos
+    return 0.0
 
 
 def split_holdout(events: pd.DataFrame, seed: int) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
@@ -67,17 +91,29 @@ def evaluate(recipe: Recipe, hyper: dict[str, str], data: TrainingData, seed: in
     )
     sequences = _sequences(rows, cols, len(test_users))
     relevant = truth.groupby(truth["USER_ID"].astype(str))["ITEM_ID"].agg(lambda s: set(s.astype(str)))
-    lists: dict[str, list[str]] = {}
+    totals = {f"normalized_discounted_cumulative_gain_at_{k}": 0.0 for k in K_VALUES}
+    totals.update({f"precision_at_{k}": 0.0 for k in K_VALUES})
+    totals["mean_reciprocal_rank_at_25"] = 0.0
+    recommended_items: set[str] = set()
     for start in range(0, len(test_users), CHUNK):
         chunk = histories[start : start + CHUNK]
         scores = model.score_histories(chunk, sequences[start : start + CHUNK])
         indices, values = top_k(scores, 25, exclude=chunk)
         for offset, (picks, picked_scores) in enumerate(zip(indices, values, strict=True)):
-            lists[test_users[start + offset]] = [str(model.item_ids[i]) for i in picks[np.isfinite(picked_scores)]]
+            items = [str(model.item_ids[i]) for i in picks[np.isfinite(picked_scores)]]  # drop excluded
+            recommended_items.update(items)
+            truth_items = relevant[test_users[start + offset]]
+            for k in K_VALUES:
+                totals[f"normalized_discounted_cumulative_gain_at_{k}"] += ndcg_at_k(items, truth_items, k)
+                totals[f"precision_at_{k}"] += precision_at_k(items, truth_items, k)
+            totals["mean_reciprocal_rank_at_25"] += reciprocal_rank_at_k(items, truth_items, 25)
+    n = max(1, len(test_users))
+    metrics = {name: round(value / n, 4) for name, value in totals.items()}
     catalog = set(data.interactions["ITEM_ID"].astype(str))
     if data.items is not None:
         catalog.update(data.items["ITEM_ID"].astype(str))
-    return score_lists(lists, {u: relevant[u] for u in test_users}, catalog)
+    metrics["coverage"] = round(len(recommended_items) / max(1, len(catalog)), 4)
+    return dict(sorted(metrics.items()))
 
 
 SEGMENT_QUERIES = 500  # a batch segment job takes at most 500 items; the evaluation samples as many queries

@@ -6,9 +6,14 @@ import math
 
 import pandas as pd
 import pytest
-from personalize_local.metrics import evaluate, split_holdout
+from personalize_local.metrics import (
+    evaluate,
+    ndcg_at_k,
+    precision_at_k,
+    reciprocal_rank_at_k,
+    split_holdout,
+)
 from personalize_local.recipes import RECIPES, TrainingData
-from personalize_pipeline.offline_metrics import ndcg_at_k, precision_at_k, reciprocal_rank_at_k
 
 POPULARITY = RECIPES["arn:aws:personalize:::recipe/aws-popularity-count"]
 
@@ -74,3 +79,27 @@ def test_split_is_seeded_and_keeps_order() -> None:
     for user, group in truth.groupby("USER_ID"):
         assert group["TIMESTAMP"].min() >= inputs.loc[inputs["USER_ID"] == user, "TIMESTAMP"].max()
     assert not set(train["USER_ID"]) & set(truth["USER_ID"])
+
+
+def test_the_pipelines_fair_comparison_scores_as_the_engine_does() -> None:
+    """The engine speaks Personalize's wire protocol and imports none of our Python, so the pipeline computes the
+    same documented definitions itself (personalize_pipeline.offline_metrics); both must agree on any lists."""
+    import random
+
+    from personalize_local import metrics as engine
+    from personalize_pipeline import offline_metrics as pipeline
+
+    rng = random.Random(7)
+    catalog = [f"i{n}" for n in range(60)]
+    lists = {f"u{n}": rng.sample(catalog, rng.randint(0, 25)) for n in range(40)}
+    truth = {u: set(rng.sample(catalog, rng.randint(1, 6))) for u in lists}
+    scored = pipeline.score_lists(lists, truth, catalog)
+    for k in engine.K_VALUES:
+        assert scored[f"normalized_discounted_cumulative_gain_at_{k}"] == round(
+            sum(engine.ndcg_at_k(lists[u], truth[u], k) for u in lists) / len(lists), 4)
+        assert scored[f"precision_at_{k}"] == round(
+            sum(engine.precision_at_k(lists[u], truth[u], k) for u in lists) / len(lists), 4)
+    assert scored["mean_reciprocal_rank_at_25"] == round(
+        sum(engine.reciprocal_rank_at_k(lists[u], truth[u], 25) for u in lists) / len(lists), 4)
+    assert scored["coverage"] == round(len(set().union(*lists.values())) / len(catalog), 4)
+    assert pipeline.K_VALUES == engine.K_VALUES

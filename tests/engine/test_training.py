@@ -9,7 +9,7 @@ import pytest
 from botocore.exceptions import ClientError
 from personalize_local.autotrain import interval_seconds, is_due
 from personalize_local.errors import InvalidInput
-from personalize_pipeline.offline_metrics import K_VALUES
+from personalize_local.metrics import K_VALUES
 
 from .conftest import Env, wait_for
 
