@@ -135,8 +135,11 @@ def shots() -> Iterator[Path]:
 
 @pytest.fixture(scope="module")
 def browser(airflow: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
+    # Assertions wait as long as actions do: next to the other test worker a page can take more than Playwright's
+    # default 5 s to render.
+    expect.set_options(timeout=UI_TIMEOUT_MS)
     with sync_playwright() as playwright:
         # A fresh, empty profile; Playwright's own driver, Debian's browser (no browser download, ever).
         context = playwright.chromium.launch_persistent_context(

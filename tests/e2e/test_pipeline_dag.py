@@ -145,6 +145,18 @@ def test_second_run_of_same_date_creates_nothing(world: dict[str, Any]) -> None:
     assert campaign(world)["solutionVersionArn"] == world["served"]
 
 
+def test_batch_inference_only_runs_the_batch_jobs_on_the_versions_in_service(world: dict[str, Any]) -> None:
+    """The batch-only form: no extract, import or training; each batch solution looks up what serves and runs its
+    job on the latest staged partition, which re-attaches to the job that partition and version already ran."""
+    before = inventory(world)
+    out = run(world, "2026-11-01", conf={"batch_inference_only": True})
+    assert dagrun_state(out) == "success", out[-6000:]
+    for sol in ("user-personalization", "sims", "ranking"):
+        assert f"task_id='{sol}.batch_inference'" in out and f"task_id='{sol}.resolve_serving'" in out
+    assert "task_id='data.extract_and_stage'" not in out and "task_id='popularity.train'" not in out
+    assert inventory(world) == before
+
+
 def test_next_night_imports_the_day_held_back_and_then_does_not_retrain(world: dict[str, Any]) -> None:
     """The source has no events after 2026-10-31. The next night's FULL snapshot adds the day the first night held
     back: new imports read that partition and each solution trains; with nothing in its own window the gate falls
