@@ -40,9 +40,10 @@ def _holdout(config: PipelineConfig, sol: SolutionConfig, manifest: Mapping[str,
     holdout = manifest.get("holdout")
     if not holdout:
         return None
+    from personalize_pipeline.staging import manifest_key_prefix
+
     s3 = _s3(config)
-    prefix = str(manifest["prefix"]).removeprefix(f"s3://{config.bucket}/")
-    body = s3.read_key(f"{prefix}/{holdout['key']}", config.bucket)
+    body = s3.read_key(f"{manifest_key_prefix(config, manifest)}/{holdout['key']}", config.bucket)
     from io import StringIO
 
     frame = pd.read_csv(StringIO(body), usecols=["USER_ID", "ITEM_ID", "EVENT_TYPE"], dtype=str)
@@ -94,8 +95,10 @@ def plan_evaluation(config: PipelineConfig, sol: SolutionConfig, incumbent: str 
         return plan
     assert frame is not None  # why_not is set whenever there is no window to read
     users = _sample(sorted(frame["USER_ID"].unique()), manifest["partition"], config.evaluation.sample_users)
+    from personalize_pipeline.staging import manifest_key_prefix
+
     root = f"{manifest['prefix']}/evaluation/{sol.name}"
-    key = f"{root.removeprefix(f's3://{config.bucket}/')}/input/users.json"
+    key = f"{manifest_key_prefix(config, manifest)}/evaluation/{sol.name}/input/users.json"
     _s3(config).load_string("".join(json.dumps({"userId": u}) + "\n" for u in users), key=key,
                             bucket_name=config.bucket, replace=True)
     plan.update(gate="fair", users=len(users), events=int(frame["USER_ID"].isin(users).sum()),
