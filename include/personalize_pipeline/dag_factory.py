@@ -51,6 +51,13 @@ def _xcom(producer: Any, *path: str) -> str:
     return f"{{{{ ti.xcom_pull(task_ids='{task_id}'){fields} }}}}"
 
 
+def _group_for_links(group: Any) -> dict[str, str]:
+    """The dataset group's ARN for the console links of jobs, versions and campaigns (their descriptions do not
+    name it): saves a describe per task. Empty, and so looked up, where the group's task did not run."""
+    pulled = f"(ti.xcom_pull(task_ids='{_task_id(group)}') or {{}}).get('arn', '')"
+    return {"console_dataset_group_arn": f"{{{{ {pulled} }}}}"}
+
+
 def _task_id(producer: Any) -> str:
     """The task id of an operator or of the task behind a @task output."""
     return str(getattr(producer, "operator", producer).task_id)
@@ -136,7 +143,8 @@ def _dataset_stage(config: PipelineConfig, manifest: Any, validated: Any) -> tup
             pool=config.pools.imports, limit_exceeded_max_retries=GROUP_BUSY_RETRIES,
             # INCREMENTAL intervals must land in order: a backfill's runs may overlap, the imports may not.
             depends_on_past=config.import_mode == "INCREMENTAL",
-            publish_attribution_metrics_to_s3=True if attribution and dataset == "interactions" else None, **waits)
+            publish_attribution_metrics_to_s3=True if attribution and dataset == "interactions" else None,
+            **_group_for_links(group), **waits)
         [group, schema] >> created >> job
         if attribution:
             created >> attribution >> job  # Personalize reports only on data imported after it exists
@@ -214,7 +222,7 @@ def _solution_group(
         train = PersonalizeCreateSolutionVersionOperator(
             task_id="train", solution_arn=_xcom(solution, "arn"), training_mode=_xcom(plan, "training_mode"),
             job_name=_xcom(plan, "version_name"), pool=config.pools.trainings,
-            limit_exceeded_max_retries=GROUP_BUSY_RETRIES, **waits)
+            limit_exceeded_max_retries=GROUP_BUSY_RETRIES, **_group_for_links(group), **waits)
         metrics = PersonalizeGetSolutionMetricsOperator(
             task_id="metrics", solution_version_arn=_xcom(train, "arn"), aws_conn_id=config.aws_conn_id)
 
@@ -241,7 +249,7 @@ def _solution_group(
             evaluation = XComArg(getattr(planned, "operator"), key="plan")  # noqa: B009 - typed as XComArg
             evaluate = PersonalizeBatchInferenceJobOperator.partial(
                 task_id="evaluate", role_arn=config.role_arn, num_results=config.evaluation.num_results,
-                pool=config.pools.batch, **waits).expand_kwargs(planned)
+                pool=config.pools.batch, **_group_for_links(group), **waits).expand_kwargs(planned)
 
         # With no fair comparison to make, the mapped evaluate task has nothing to map and is skipped.
         @task(task_id="compare", trigger_rule="none_failed_min_one_success" if fair else "all_success")
@@ -285,7 +293,8 @@ def _solution_group(
             promote_first = PersonalizeCreateCampaignOperator(
                 task_id="promote", name=campaign_name(config, sol),
                 solution_version_arn=_xcom(compared, "candidate"),
-                min_provisioned_tps=sol.campaign.min_provisioned_tps, campaign_config=campaign_config(sol), **waits)
+                min_provisioned_tps=sol.campaign.min_provisioned_tps, campaign_config=campaign_config(sol),
+                **_group_for_links(group), **waits)
             branch >> promote_first >> recorded
         else:
             branch >> recorded
@@ -324,7 +333,7 @@ def _solution_group(
                 filter_arn=_xcom(serving, "filter_arn") if sol.batch_inference.filter else None,
                 job_name=_xcom(prepared, "job_name"), pool=config.pools.batch,
                 outlets=[Asset(uri=asset_uri(config, sol))],
-                trigger_rule="none_failed", **waits,
+                trigger_rule="none_failed", **_group_for_links(group), **waits,
             ).set_upstream(prepared)
     return outputs
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
@@ -35,6 +36,23 @@ def partition_prefix(config: PipelineConfig, partition: str) -> str:
 def manifest_key_prefix(config: PipelineConfig, manifest: Mapping[str, Any]) -> str:
     """The partition's key prefix inside the bucket (the manifest records it as an s3:// URI)."""
     return str(manifest["prefix"]).removeprefix(f"s3://{config.bucket}/")
+
+
+def s3_hook(config: PipelineConfig) -> Any:
+    """The Amazon provider's S3Hook on the pipeline's connection."""
+    from airflow.providers.amazon.aws.hooks.s3 import S3Hook
+
+    return S3Hook(aws_conn_id=config.aws_conn_id)
+
+
+def download(s3: Any, uri: str, target: Path) -> Path:
+    """One staged object into a local file with a single GetObject, streamed (S3Hook's get_key + download_file
+    costs two HeadObject calls more)."""
+    bucket, key = s3.parse_s3_url(uri)
+    body = s3.get_conn().get_object(Bucket=bucket, Key=key)["Body"]
+    with target.open("wb") as out:
+        shutil.copyfileobj(body, out, length=1 << 20)
+    return target
 
 
 def upload_partition(

@@ -34,11 +34,15 @@ class ResourceSpec:
     :param has_status: False for resources created synchronously without a status (schemas).
     :param deletable: Whether a ``Delete*`` operation exists (jobs cannot be deleted).
     :param xcom_fields: Description fields worth returning through XCom besides arn/name/status.
+    :param final_fields: XCom fields Personalize fills in only when the resource is done (a training's hours):
+        the resource is described once more after its wait. Without them, and without an update in flight, the
+        XCom value after a wait is the one known before it with the status the wait ended in.
     :param update_key: Description member holding the latest in-place update (``latestCampaignUpdate``): while
         it is in flight the resource is not done, and its failure is the resource's failure.
     :param link: Console link class of the resource type, by name in :mod:`personalize_provider.links.personalize`
         (a name, not the class: this module stays importable while Airflow itself is still loading, as
         ``get_provider_info`` needs).
+    :param initial_status: The status right after the ``Create*`` call (batch and data deletion jobs start PENDING).
     :param done_status: The status a successful creation ends in (data deletion jobs end COMPLETED).
     :param failed_statuses: Statuses in which a creation has failed for good.
     :param other_targets: Further states an operator can wait for, as ``{target: status}`` (a stopped
@@ -56,8 +60,10 @@ class ResourceSpec:
     has_status: bool = True
     deletable: bool = True
     xcom_fields: tuple[str, ...] = field(default_factory=tuple)
+    final_fields: tuple[str, ...] = field(default_factory=tuple)
     update_key: str | None = None
     link: str | None = None
+    initial_status: str = "CREATE PENDING"
     done_status: str = "ACTIVE"
     failed_statuses: tuple[str, ...] = ("CREATE FAILED",)
     other_targets: dict[str, str] = field(default_factory=dict)
@@ -163,6 +169,7 @@ SOLUTION_VERSION = ResourceSpec(
     summary_has_name=False,
     deletable=False,
     xcom_fields=("solutionArn", "datasetGroupArn", "trainingMode", "trainingHours"),
+    final_fields=("trainingHours",),
     link="PersonalizeSolutionVersionLink",
     failed_statuses=("CREATE FAILED", "CREATE STOPPED"),
     other_targets={"stopped": "CREATE STOPPED"},
@@ -184,6 +191,7 @@ BATCH_INFERENCE_JOB = ResourceSpec(
     "batchInferenceJobs",
     name_key="jobName",
     list_parent_key="solutionVersionArn",
+    initial_status="PENDING",
     deletable=False,
     xcom_fields=("solutionVersionArn", "batchInferenceJobMode"),
     link="PersonalizeBatchInferenceJobLink",
@@ -196,6 +204,7 @@ BATCH_SEGMENT_JOB = ResourceSpec(
     "batchSegmentJobs",
     name_key="jobName",
     list_parent_key="solutionVersionArn",
+    initial_status="PENDING",
     deletable=False,
     xcom_fields=("solutionVersionArn",),
     link="PersonalizeBatchSegmentJobLink",
@@ -244,8 +253,10 @@ DATA_DELETION_JOB = ResourceSpec(
     "dataDeletionJobs",
     name_key="jobName",
     list_parent_key="datasetGroupArn",
+    initial_status="PENDING",
     deletable=False,
     xcom_fields=("datasetGroupArn", "numDeleted"),
+    final_fields=("numDeleted",),
     link="PersonalizeDataDeletionJobLink",
     done_status="COMPLETED",
     failed_statuses=("FAILED",),

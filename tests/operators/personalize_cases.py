@@ -397,6 +397,16 @@ def stub_links(stub: Any, case: Case) -> None:
         stub.ok(method, response, params)
 
 
+def stub_created_links(stub: Any, case: Case) -> None:
+    """The console link's lookups for a resource just created, whose description is its request: a solution
+    version's names no dataset group yet, so its solution is described (others look up as when adopted)."""
+    if case.kind == "solution_version":
+        stub.ok("describe_solution", {"solution": {"solutionArn": SOLUTION_ARN, "datasetGroupArn": DSG}},
+                {"solutionArn": SOLUTION_ARN})
+    else:
+        stub_links(stub, case)
+
+
 def list_response(case: Case, items: list[dict[str, Any]]) -> dict[str, Any]:
     return {case.spec.list_key: items}
 

@@ -83,9 +83,8 @@ def test_metric_attribution_created_with_sorted_metrics_and_waited_for(personali
     p.ok("list_metric_attributions", {"metricAttributions": []}, {"datasetGroupArn": DSG})
     p.ok("create_metric_attribution", {"metricAttributionArn": MA_ARN},
          {"name": "impact", "datasetGroupArn": DSG, "metrics": [CLICKS, WATCH], "metricsOutputConfig": OUTPUT})
-    p.ok("describe_metric_attribution", _ma("CREATE PENDING"), {"metricAttributionArn": MA_ARN})
+    # No describe right after the create; the wait's checks; none after it (the request names every XCom field).
     p.ok("describe_metric_attribution", _ma("CREATE IN_PROGRESS"), {"metricAttributionArn": MA_ARN})
-    p.ok("describe_metric_attribution", _ma(), {"metricAttributionArn": MA_ARN})
     p.ok("describe_metric_attribution", _ma(), {"metricAttributionArn": MA_ARN})
     result = op.execute(context)
     assert result == {"arn": MA_ARN, "name": "impact", "status": "ACTIVE", "datasetGroupArn": DSG}
@@ -183,7 +182,6 @@ def _ddj(status: str, **extra: Any) -> dict[str, Any]:
 def test_data_deletion_job_runs_to_completed(personalize, context):
     p = personalize
     op = p.attach(_deletion())
-    p.ok("list_data_deletion_jobs", {"dataDeletionJobs": []}, {"datasetGroupArn": DSG})
     p.ok("create_data_deletion_job", {"dataDeletionJobArn": DDJ_ARN},
          {"jobName": ANY, "datasetGroupArn": DSG, "dataSource": {"dataLocation": "s3://bucket/erase/users.csv"},
           "roleArn": ROLE})
@@ -201,6 +199,7 @@ def test_data_deletion_job_name_is_stable_and_a_retry_adopts_it(personalize, con
     name = next(iter(_deletion().candidate_requests(context)))["jobName"]
     assert name == next(iter(_deletion().candidate_requests(context)))["jobName"]
     op = p.attach(_deletion())
+    p.error("create_data_deletion_job", "ResourceAlreadyExistsException")  # the retry's create: the name is taken
     p.ok("list_data_deletion_jobs", {"dataDeletionJobs": [{"jobName": "other", "dataDeletionJobArn": "x" * 20}],
                                      "nextToken": "t2"}, {"datasetGroupArn": DSG})
     p.ok("list_data_deletion_jobs", {"dataDeletionJobs": [{"jobName": name, "dataDeletionJobArn": DDJ_ARN}]},
@@ -214,7 +213,6 @@ def test_data_deletion_job_name_is_stable_and_a_retry_adopts_it(personalize, con
 def test_data_deletion_job_failure_carries_the_reason(personalize, context):
     p = personalize
     op = p.attach(_deletion(max_job_attempts=1))
-    p.ok("list_data_deletion_jobs", {"dataDeletionJobs": []}, {"datasetGroupArn": DSG})
     p.ok("create_data_deletion_job", {"dataDeletionJobArn": DDJ_ARN}, None)
     p.ok("describe_data_deletion_job", _ddj("FAILED", failureReason="no USER_ID column"), None)
     with pytest.raises(PersonalizeResourceFailedError, match="no USER_ID column"):
@@ -224,13 +222,13 @@ def test_data_deletion_job_failure_carries_the_reason(personalize, context):
 def test_data_deletion_job_defers_until_completed(personalize, context):
     p = personalize
     op = p.attach(_deletion(deferrable=True))
-    p.ok("list_data_deletion_jobs", {"dataDeletionJobs": []}, None)
     p.ok("create_data_deletion_job", {"dataDeletionJobArn": DDJ_ARN}, None)
-    p.ok("describe_data_deletion_job", _ddj("IN_PROGRESS"), None)
     with pytest.raises(TaskDeferred) as deferred:
         op.execute(context)
     trigger = deferred.value.trigger
     assert trigger.waiter_name == "data_deletion_job_active"
+    # Read again when done: Personalize fills numDeleted in only then.
+    assert trigger.serialized_fields["settled"] is None
     assert trigger.serialize()[1]["waiter_max_attempts"] == 1500  # a day, as Personalize documents
 
 
@@ -251,7 +249,6 @@ def test_stop_recommender_calls_stop_and_waits_for_inactive(personalize, context
     p.ok("describe_recommender", _rec("STOP PENDING"), {"recommenderArn": RECOMMENDER_ARN})
     p.ok("describe_recommender", _rec("STOP IN_PROGRESS"), {"recommenderArn": RECOMMENDER_ARN})  # link lookup
     p.ok("describe_recommender", _rec("STOP IN_PROGRESS"), {"recommenderArn": RECOMMENDER_ARN})
-    p.ok("describe_recommender", _rec("INACTIVE"), {"recommenderArn": RECOMMENDER_ARN})
     p.ok("describe_recommender", _rec("INACTIVE"), {"recommenderArn": RECOMMENDER_ARN})
     assert op.execute(context)["status"] == "INACTIVE"
 
@@ -287,6 +284,8 @@ def test_start_recommender_defers_until_active(personalize, context):
         op.execute(context)
     assert deferred.value.trigger.waiter_name == "recommender_active"
     assert deferred.value.kwargs == {"target": "active"}
+    assert deferred.value.trigger.settled == {
+        "arn": RECOMMENDER_ARN, "name": "top-picks", "status": "ACTIVE", "datasetGroupArn": DSG}
 
 
 def test_stop_defers_with_the_inactive_target_and_completes(personalize, context):
@@ -297,8 +296,8 @@ def test_stop_defers_with_the_inactive_target_and_completes(personalize, context
     with pytest.raises(TaskDeferred) as deferred:
         op.execute(context)
     assert deferred.value.trigger.waiter_name == "recommender_inactive"
-    p.ok("describe_recommender", _rec("INACTIVE"), {"recommenderArn": RECOMMENDER_ARN})
-    event = {"status": "success", "resource_arn": RECOMMENDER_ARN}
+    trigger = deferred.value.trigger
+    event = {"status": "success", "resource_arn": RECOMMENDER_ARN, "settled": trigger.settled}  # as its run() says
     assert op.execute_complete(context, event, **deferred.value.kwargs)["status"] == "INACTIVE"
 
 
@@ -428,8 +427,7 @@ def test_themes_misuse_is_refused_before_any_call(context, kw, message):
 def test_themes_request_is_valid_for_botocore(personalize, context):
     p = personalize
     job_arn = arn("batch-inference-job", "themes")
-    op = p.attach(_batch(theme_generation_config="TITLE"))
-    p.ok("list_batch_inference_jobs", {"batchInferenceJobs": []}, None)
+    op = p.attach(_batch(theme_generation_config="TITLE", waiter_delay=0))
     p.ok("create_batch_inference_job", {"batchInferenceJobArn": job_arn}, {
         "jobName": ANY, "solutionVersionArn": SV_ARN, "jobInput": {"s3DataSource": {"path": "s3://b/in.json"}},
         "jobOutput": {"s3DataDestination": {"path": "s3://b/out/"}}, "roleArn": ROLE,
@@ -437,9 +435,9 @@ def test_themes_request_is_valid_for_botocore(personalize, context):
         "themeGenerationConfig": {"fieldsForThemeGeneration": {"itemName": "TITLE"}}})
     described = {"batchInferenceJob": {"jobName": "t", "batchInferenceJobArn": job_arn, "solutionVersionArn": SV_ARN,
                                        "status": "ACTIVE", "batchInferenceJobMode": "THEME_GENERATION"}}
-    p.ok("describe_batch_inference_job", described, None)
     p.ok("describe_solution_version", {"solutionVersion": {"solutionVersionArn": SV_ARN, "datasetGroupArn": DSG}},
-         None)
+         None)  # the console link's dataset group
+    p.ok("describe_batch_inference_job", described, None)
     assert op.execute(context)["batchInferenceJobMode"] == "THEME_GENERATION"
 
 
@@ -449,6 +447,8 @@ def test_themes_request_is_valid_for_botocore(personalize, context):
 def test_deferrable_limit_exceeded_defers_on_a_timer_then_adopts_or_creates(personalize, context, _no_sleep):
     p = personalize
     op = p.attach(_deletion(deferrable=True, limit_exceeded_retry_delay=60))
+    # The create at once is refused (busy), nothing of the name exists, the backed-off create is refused again.
+    p.error("create_data_deletion_job", "LimitExceededException", "too many concurrent jobs")
     p.ok("list_data_deletion_jobs", {"dataDeletionJobs": []}, None)
     p.error("create_data_deletion_job", "LimitExceededException", "too many concurrent jobs")
     with pytest.raises(TaskDeferred) as deferred:
@@ -458,6 +458,7 @@ def test_deferrable_limit_exceeded_defers_on_a_timer_then_adopts_or_creates(pers
     assert deferred.value.method_name == "resume_after_limit" and deferred.value.kwargs == {"limit_attempt": 1}
     # Back from the timer, on a fresh operator as the worker builds it: the second back-off doubles.
     again = p.attach(_deletion(deferrable=True, limit_exceeded_retry_delay=60))
+    p.error("create_data_deletion_job", "LimitExceededException", "still too many")
     p.ok("list_data_deletion_jobs", {"dataDeletionJobs": []}, None)
     p.error("create_data_deletion_job", "LimitExceededException", "still too many")
     with pytest.raises(TaskDeferred) as second:
@@ -467,6 +468,7 @@ def test_deferrable_limit_exceeded_defers_on_a_timer_then_adopts_or_creates(pers
     fires_in = ((getattr(trigger, "_moment", None) or trigger.moment) - pendulum.now("UTC")).total_seconds()
     assert 110 < fires_in <= 120
     last = p.attach(_deletion(deferrable=True, limit_exceeded_max_retries=2))
+    p.error("create_data_deletion_job", "LimitExceededException", "still too many")
     p.ok("list_data_deletion_jobs", {"dataDeletionJobs": []}, None)
     p.error("create_data_deletion_job", "LimitExceededException", "still too many")
     with pytest.raises(Exception, match="still too many"):  # bounded: the retries are spent

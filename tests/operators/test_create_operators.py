@@ -8,7 +8,15 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError, ParamValidationError
-from personalize_cases import CASES, CASES_BY_KIND, SCHEMA_DOC, list_response, stub_links, summary
+from personalize_cases import (
+    CASES,
+    CASES_BY_KIND,
+    SCHEMA_DOC,
+    list_response,
+    stub_created_links,
+    stub_links,
+    summary,
+)
 from personalize_provider.exceptions import PersonalizeResourceDriftError, PersonalizeResourceFailedError
 from personalize_provider.utils.naming import NAME_PATTERN
 from personalize_stubs import StubbedPersonalize, make_client
@@ -24,19 +32,54 @@ def _expect_list(stub: Any, case: Any, items: list[dict[str, Any]]) -> None:
     stub.ok(f"list_{case.kind}s", list_response(case, items), case.list_params)
 
 
+def _expect_created(stub: Any, case: Any) -> None:
+    """List (nothing), create, the console link's lookups, then the wait: no describe between create and wait (the
+    description right after a create is the request's, in the resource's first status)."""
+    stub.ok(f"create_{case.kind}", {case.spec.arn_key: case.arn}, case.create_params)
+    stub_created_links(stub, case)
+
+
+def _expect_done(stub: Any, case: Any, **overrides: Any) -> None:
+    """The wait's one status check finding the resource done, and (only where Personalize fills fields in when it
+    is done, as a training's hours) the describe after it."""
+    if case.spec.has_status:
+        stub.ok(f"describe_{case.kind}", case.described(**overrides), {case.spec.arn_key: case.arn})
+    if case.spec.final_fields:
+        stub.ok(f"describe_{case.kind}", case.described(**overrides), {case.spec.arn_key: case.arn})
+
+
+def _creates_first(case: Any) -> bool:
+    return bool(case.make().create_first)
+
+
+def _expect_absent(stub: Any, case: Any) -> None:
+    """Nothing of that name yet: jobs (``create_first``) send the create at once, resources list first."""
+    if not _creates_first(case):
+        _expect_list(stub, case, [])
+
+
+def _expect_refused_then_absent(stub: Any, case: Any, code: str, message: str = "") -> None:
+    """A first create refused with ``code``: jobs send it at once and look then; resources look first."""
+    if _creates_first(case):
+        stub.error(_create_method(case), code, message)
+    _expect_list(stub, case, [])
+
+
 def _expect_find(stub: Any, case: Any, description: dict[str, Any]) -> None:
-    """Listing that finds the resource, then the describe of the match."""
+    """Listing that finds the resource, then the describe of the match (for jobs, after the create at once is
+    refused: the name exists)."""
+    if _creates_first(case):
+        stub.error(_create_method(case), "ResourceAlreadyExistsException")
     _expect_list(stub, case, [summary(case, description)])
     stub.ok(f"describe_{case.kind}", {case.spec.describe_key: description}, {case.spec.arn_key: case.arn})
 
 
 @pytest.mark.parametrize("case", CASES, ids=IDS)
 def test_creates_when_absent(case, personalize, context):
-    op = personalize.attach(case.make())
-    _expect_list(personalize, case, [])
-    personalize.ok(_create_method(case), {case.spec.arn_key: case.arn}, case.create_params)
-    personalize.ok(f"describe_{case.kind}", case.described(), {case.spec.arn_key: case.arn})
-    stub_links(personalize, case)
+    op = personalize.attach(case.make(waiter_delay=0))
+    _expect_absent(personalize, case)
+    _expect_created(personalize, case)
+    _expect_done(personalize, case)
 
     result = op.execute(context)
 
@@ -132,13 +175,18 @@ def test_several_drifting_fields_are_all_named(personalize, context):
 
 @pytest.mark.parametrize("case", CASES, ids=IDS)
 def test_already_exists_race_adopts(case, personalize, context):
-    """Created concurrently (or under another parent): re-list without the parent filter and adopt."""
+    """Created concurrently (or under another parent): re-list without the parent filter and adopt. A job, created
+    at once, is looked for under its parent first (a retry finds the job its first try started)."""
     op = personalize.attach(case.make())
     request = op.build_request(context)
-    _expect_list(personalize, case, [])
-    personalize.error(_create_method(case), "ResourceAlreadyExistsException")
     existing = {**case.description, case.spec.name_key: request[case.spec.name_key]}
-    personalize.ok(f"list_{case.kind}s", list_response(case, [summary(case, existing)]), {})
+    if _creates_first(case):
+        personalize.error(_create_method(case), "ResourceAlreadyExistsException")
+        _expect_list(personalize, case, [summary(case, existing)])
+    else:
+        _expect_list(personalize, case, [])
+        personalize.error(_create_method(case), "ResourceAlreadyExistsException")
+        personalize.ok(f"list_{case.kind}s", list_response(case, [summary(case, existing)]), {})
     personalize.ok(f"describe_{case.kind}", {case.spec.describe_key: existing}, {case.spec.arn_key: case.arn})
     stub_links(personalize, case)
 
@@ -158,13 +206,12 @@ def test_already_exists_but_not_found_reraises(personalize, context):
 @pytest.mark.parametrize("kind", ["dataset_import_job", "solution_version", "batch_inference_job"])
 def test_limit_exceeded_backs_off_then_creates(kind, personalize, context, _no_sleep):
     case = CASES_BY_KIND[kind]
-    op = personalize.attach(case.make(limit_exceeded_retry_delay=10, limit_exceeded_max_retries=3))
-    _expect_list(personalize, case, [])
+    op = personalize.attach(case.make(limit_exceeded_retry_delay=10, limit_exceeded_max_retries=3, waiter_delay=0))
+    _expect_refused_then_absent(personalize, case, "LimitExceededException", "too many concurrent jobs")
     personalize.error(_create_method(case), "LimitExceededException", "too many concurrent jobs")
     personalize.error(_create_method(case), "LimitExceededException", "too many concurrent jobs")
-    personalize.ok(_create_method(case), {case.spec.arn_key: case.arn}, case.create_params)
-    personalize.ok(f"describe_{case.kind}", case.described(), {case.spec.arn_key: case.arn})
-    stub_links(personalize, case)
+    _expect_created(personalize, case)
+    _expect_done(personalize, case)
 
     assert op.execute(context)["arn"] == case.arn
     assert _no_sleep == [10, 20]  # exponential back-off
@@ -173,12 +220,11 @@ def test_limit_exceeded_backs_off_then_creates(kind, personalize, context, _no_s
 def test_job_blocked_by_another_in_progress_waits_its_turn(personalize, context, _no_sleep):
     """Personalize answers ResourceInUse while another import into the dataset is running."""
     case = CASES_BY_KIND["dataset_import_job"]
-    op = personalize.attach(case.make(limit_exceeded_retry_delay=30))
-    _expect_list(personalize, case, [])
+    op = personalize.attach(case.make(limit_exceeded_retry_delay=30, waiter_delay=0))
+    _expect_refused_then_absent(personalize, case, "ResourceInUseException", "import in progress")
     personalize.error("create_dataset_import_job", "ResourceInUseException", "import in progress")
-    personalize.ok("create_dataset_import_job", {case.spec.arn_key: case.arn}, case.create_params)
-    personalize.ok("describe_dataset_import_job", case.described(), {case.spec.arn_key: case.arn})
-    stub_links(personalize, case)
+    _expect_created(personalize, case)
+    _expect_done(personalize, case)
     assert op.execute(context)["arn"] == case.arn
     assert _no_sleep == [30]
 
@@ -196,7 +242,7 @@ def test_resource_in_use_on_create_fails_for_resources(personalize, context, _no
 def test_limit_exceeded_is_bounded(personalize, context, _no_sleep):
     case = CASES_BY_KIND["dataset_import_job"]
     op = personalize.attach(case.make(limit_exceeded_retry_delay=1000, limit_exceeded_max_retries=2))
-    _expect_list(personalize, case, [])
+    _expect_refused_then_absent(personalize, case, "LimitExceededException")
     for _ in range(3):
         personalize.error(_create_method(case), "LimitExceededException")
     with pytest.raises(ClientError, match="LimitExceededException"):
@@ -227,12 +273,8 @@ def test_other_create_errors_are_not_retried(personalize, context):
 @pytest.mark.parametrize("case", [c for c in CASES if c.spec.has_status], ids=lambda c: c.kind)
 def test_failure_reason_and_arn_surface(case, personalize, context):
     op = personalize.attach(case.make(waiter_delay=0))
-    _expect_list(personalize, case, [])
-    personalize.ok(_create_method(case), {case.spec.arn_key: case.arn}, case.create_params)
-    personalize.ok(
-        f"describe_{case.kind}", case.described(status="CREATE PENDING"), {case.spec.arn_key: case.arn}
-    )
-    stub_links(personalize, case)
+    _expect_absent(personalize, case)
+    _expect_created(personalize, case)
     shape = personalize.client.meta.service_model.shape_for(case.spec.api_name)
     has_reason = "failureReason" in shape.members  # datasets and event trackers have none
     reason = {"failureReason": "Input data has fewer than 1000 interactions"} if has_reason else {}
@@ -249,12 +291,9 @@ def test_failure_reason_and_arn_surface(case, personalize, context):
 def test_sync_wait_polls_until_active(personalize, context):
     case = CASES_BY_KIND["solution_version"]
     op = personalize.attach(case.make(waiter_delay=0))
-    _expect_list(personalize, case, [])
-    personalize.ok("create_solution_version", {"solutionVersionArn": case.arn}, case.create_params)
-    personalize.ok(
-        "describe_solution_version", case.described(status="CREATE PENDING"), {"solutionVersionArn": case.arn}
-    )
-    for status in ("CREATE IN_PROGRESS", "ACTIVE", "ACTIVE"):
+    _expect_absent(personalize, case)
+    _expect_created(personalize, case)
+    for status in ("CREATE IN_PROGRESS", "ACTIVE", "ACTIVE"):  # the last: read again for the training hours
         personalize.ok(
             "describe_solution_version", case.described(status=status), {"solutionVersionArn": case.arn}
         )
@@ -270,9 +309,9 @@ def test_sync_wait_that_runs_out_of_attempts_is_not_called_a_failure(personalize
 
     case = CASES_BY_KIND["solution_version"]
     op = personalize.attach(case.make(waiter_delay=0, waiter_max_attempts=2))
-    _expect_list(personalize, case, [])
-    personalize.ok("create_solution_version", {"solutionVersionArn": case.arn}, case.create_params)
-    for _ in range(4):  # pre-defer check, two waiter attempts, the status read after the wait gave up
+    _expect_absent(personalize, case)
+    _expect_created(personalize, case)
+    for _ in range(3):  # two waiter attempts, the status read after the wait gave up
         personalize.ok("describe_solution_version", case.described(status="CREATE IN_PROGRESS"),
                        {"solutionVersionArn": case.arn})
     with pytest.raises(AirflowException, match="max attempts") as err:
@@ -283,12 +322,9 @@ def test_sync_wait_that_runs_out_of_attempts_is_not_called_a_failure(personalize
 def test_no_wait_returns_current_status(personalize, context):
     case = CASES_BY_KIND["dataset_group"]
     op = personalize.attach(case.make(wait_for_completion=False))
-    _expect_list(personalize, case, [])
-    personalize.ok("create_dataset_group", {"datasetGroupArn": case.arn}, case.create_params)
-    personalize.ok(
-        "describe_dataset_group", case.described(status="CREATE PENDING"), {"datasetGroupArn": case.arn}
-    )
-    assert op.execute(context)["status"] == "CREATE PENDING"
+    _expect_absent(personalize, case)
+    _expect_created(personalize, case)
+    assert op.execute(context)["status"] == "CREATE PENDING"  # what Personalize shows right after the create
 
 
 def test_adopting_a_failed_resource_fails_with_its_reason(personalize, context):

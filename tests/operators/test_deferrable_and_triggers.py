@@ -10,7 +10,7 @@ import pytest
 from aiobotocore.session import get_session
 from airflow.providers.common.compat.sdk import AirflowException, TaskDeferred
 from botocore.stub import Stubber
-from personalize_cases import CASES, CASES_BY_KIND, DSG, list_response, stub_links
+from personalize_cases import CASES, CASES_BY_KIND, DSG, list_response, stub_created_links, stub_links, summary
 from personalize_provider.exceptions import PersonalizeResourceFailedError
 from personalize_provider.hooks.personalize import PersonalizeHook
 from personalize_provider.operators import PersonalizeDeleteDatasetGroupOperator
@@ -35,19 +35,29 @@ def _deferrable(case: Any, **kwargs: Any) -> Any:
     )
 
 
-def _expect_created(personalize: Any, case: Any, status: str, **extra: Any) -> None:
-    personalize.ok(f"list_{case.kind}s", list_response(case, []), case.list_params)
+def _expect_created(personalize: Any, case: Any) -> None:
+    """List (nothing), create, the link's lookups: no describe before deferring (a resource just created is in its
+    first status, and the trigger checks it after one delay). Jobs send the create at once."""
+    if not case.make().create_first:
+        personalize.ok(f"list_{case.kind}s", list_response(case, []), case.list_params)
     personalize.ok(f"create_{case.kind}", {case.spec.arn_key: case.arn}, case.create_params)
-    personalize.ok(
-        f"describe_{case.kind}", case.described(status=status, **extra), {case.spec.arn_key: case.arn}
-    )
+    stub_created_links(personalize, case)
+
+
+def _expect_found(personalize: Any, case: Any, context: Any, **overrides: Any) -> None:
+    request = case.make().build_request(context)
+    existing = {**case.description, case.spec.name_key: request[case.spec.name_key], **overrides}
+    if case.make().create_first:  # the create at once is refused: the name exists (a retry)
+        personalize.error(f"create_{case.kind}", "ResourceAlreadyExistsException")
+    personalize.ok(f"list_{case.kind}s", list_response(case, [summary(case, existing)]), case.list_params)
+    personalize.ok(f"describe_{case.kind}", {case.spec.describe_key: existing}, {case.spec.arn_key: case.arn})
     stub_links(personalize, case)
 
 
 @pytest.mark.parametrize("case", [c for c in CASES if c.spec.has_status], ids=lambda c: c.kind)
 def test_defers_with_the_right_trigger(case, personalize, context):
     op = personalize.attach(_deferrable(case))
-    _expect_created(personalize, case, "CREATE PENDING")
+    _expect_created(personalize, case)
 
     with pytest.raises(TaskDeferred) as deferred:
         op.execute(context)
@@ -55,24 +65,59 @@ def test_defers_with_the_right_trigger(case, personalize, context):
     trigger = deferred.value.trigger
     assert isinstance(trigger, PersonalizeResourceTrigger)
     assert deferred.value.method_name == "execute_complete"
-    assert trigger.serialized_fields == {"resource": case.kind, "resource_arn": case.arn, "target": "active"}
+    settled = trigger.serialized_fields.pop("settled")
+    assert trigger.serialized_fields == {"resource": case.kind, "resource_arn": case.arn, "target": "active",
+                                         "first_check_after": 7}
     assert trigger.waiter_name == f"{case.kind}_active"
     assert trigger.waiter_args == {case.spec.arn_key: case.arn}
     assert (trigger.waiter_delay, trigger.attempts) == (7, 9)
     assert (trigger.region_name, trigger.verify, trigger.botocore_config) == (REGION, False, BOTOCORE_CONFIG)
+    # What the XCom value will be once done, handed back by the trigger so completing costs no describe; nothing
+    # where Personalize fills fields in only when done (a training's hours).
+    if case.spec.final_fields:
+        assert settled is None
+    else:
+        assert settled["arn"] == case.arn and settled["status"] == case.spec.done_status
 
 
-def test_no_deferral_when_already_active(personalize, context):
+def test_completing_with_the_settled_value_calls_nothing(personalize, context):
+    """No describe is stubbed: any call fails the test."""
     op = personalize.attach(_deferrable(IMPORT))
-    _expect_created(personalize, IMPORT, "ACTIVE")
+    settled = {"arn": IMPORT.arn, "name": "n", "status": "ACTIVE", "datasetArn": "d"}
+    event = {"status": "success", "resource_arn": IMPORT.arn, "settled": settled}
+    assert op.execute_complete(context, event) == settled
+
+
+def test_an_update_in_flight_is_described_again_when_done(personalize, context):
+    """A campaign being updated to another version shows the old one until the update is done."""
+    campaign = CASES_BY_KIND["campaign"]
+    op = campaign.make()
+    updating = {**campaign.description, "latestCampaignUpdate": {"status": "CREATE IN_PROGRESS"}}
+    assert op.settled_value(updating, "active") is None
+    done = {**campaign.description, "latestCampaignUpdate": {"status": "ACTIVE"}}
+    assert op.settled_value(done, "active")["status"] == "ACTIVE"
+
+
+def test_no_deferral_when_found_active(personalize, context):
+    op = personalize.attach(_deferrable(IMPORT))
+    _expect_found(personalize, IMPORT, context, status="ACTIVE")
     assert op.execute(context)["status"] == "ACTIVE"
 
 
-def test_no_deferral_when_already_failed(personalize, context):
-    op = personalize.attach(_deferrable(IMPORT))
-    _expect_created(personalize, IMPORT, "CREATE FAILED", failureReason="Access denied to s3://bucket")
-    with pytest.raises(PersonalizeResourceFailedError, match="Access denied to s3://bucket"):
+def test_no_deferral_when_found_failed(personalize, context):
+    dataset = CASES_BY_KIND["dataset"]
+    op = personalize.attach(_deferrable(dataset))
+    _expect_found(personalize, dataset, context, status="CREATE FAILED")
+    with pytest.raises(PersonalizeResourceFailedError, match="CREATE FAILED"):
         op.execute(context)
+
+
+def test_a_resource_found_running_is_checked_after_one_delay_only_if_it_has_not_started(personalize, context):
+    op = personalize.attach(_deferrable(IMPORT))
+    _expect_found(personalize, IMPORT, context, status="CREATE IN_PROGRESS")
+    with pytest.raises(TaskDeferred) as deferred:
+        op.execute(context)
+    assert deferred.value.trigger.first_check_after == 0
 
 
 def test_delete_defers_with_deleted_target(personalize, context):
@@ -215,6 +260,40 @@ def test_trigger_run_success(monkeypatch):
         [("describe_dataset_import_job", "ok", body), ("describe_dataset_import_job", "ok", done)],
     )
     assert events == [{"status": "success", "resource_arn": IMPORT.arn}]
+
+
+def test_trigger_run_first_check_waits(monkeypatch):
+    slept: list[float] = []
+    real_sleep = asyncio.sleep
+
+    async def record(delay: float, *args: Any) -> None:
+        slept.append(delay)
+        await real_sleep(0)
+
+    monkeypatch.setattr(asyncio, "sleep", record)
+    trigger = PersonalizeResourceTrigger(
+        resource="dataset_import_job", resource_arn=IMPORT.arn, waiter_delay=5, first_check_after=5
+    )
+    done = IMPORT.described(status="ACTIVE")
+    events = _run_trigger(monkeypatch, trigger, [("describe_dataset_import_job", "ok", done)])
+    assert events == [{"status": "success", "resource_arn": IMPORT.arn}]
+    assert slept[0] == 5  # before the first (and only) status check
+
+
+def test_trigger_hands_back_the_settled_value_on_success_only(monkeypatch):
+    settled = {"arn": IMPORT.arn, "status": "ACTIVE"}
+    trigger = PersonalizeResourceTrigger(resource="dataset_import_job", resource_arn=IMPORT.arn, waiter_delay=0,
+                                         settled=settled)
+    _, kwargs = trigger.serialize()
+    assert kwargs["settled"] == settled  # survives the trip to the triggerer
+    done = IMPORT.described(status="ACTIVE")
+    events = _run_trigger(monkeypatch, trigger, [("describe_dataset_import_job", "ok", done)])
+    assert events == [{"status": "success", "resource_arn": IMPORT.arn, "settled": settled}]
+    failed = IMPORT.described(status="CREATE FAILED", failureReason="bad")
+    events = _run_trigger(monkeypatch, PersonalizeResourceTrigger(
+        resource="dataset_import_job", resource_arn=IMPORT.arn, waiter_delay=0, settled=settled),
+        [("describe_dataset_import_job", "ok", failed)])
+    assert events[0]["status"] == "error" and "settled" not in events[0]
 
 
 def test_trigger_run_failure_carries_reason_and_arn(monkeypatch):

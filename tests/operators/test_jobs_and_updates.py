@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from airflow.providers.common.compat.sdk import TaskDeferred
 from personalize_cases import CASES_BY_KIND, SV_ARN, list_response, stub_links, summary
 from personalize_provider.exceptions import PersonalizeResourceDriftError
 from personalize_provider.utils.naming import MAX_NAME_LENGTH, NAME_PATTERN, job_name, run_key
@@ -79,6 +80,7 @@ def test_retry_reattaches_to_running_import(personalize, context):
     op = personalize.attach(IMPORT.make(waiter_delay=0))
     name = op.build_request(context)["jobName"]
     running = {**IMPORT.description, "jobName": name, "status": "CREATE IN_PROGRESS"}
+    personalize.error("create_dataset_import_job", "ResourceAlreadyExistsException")  # the name is taken: look
     personalize.ok(
         "list_dataset_import_jobs", list_response(IMPORT, [summary(IMPORT, running)]), IMPORT.list_params
     )
@@ -87,10 +89,9 @@ def test_retry_reattaches_to_running_import(personalize, context):
     )
     stub_links(personalize, IMPORT)
     active = {"datasetImportJob": {**running, "status": "ACTIVE"}}
-    personalize.ok("describe_dataset_import_job", active, {"datasetImportJobArn": IMPORT.arn})
-    personalize.ok("describe_dataset_import_job", active, {"datasetImportJobArn": IMPORT.arn})
+    personalize.ok("describe_dataset_import_job", active, {"datasetImportJobArn": IMPORT.arn})  # the one check
 
-    result = op.execute(context)  # no create_dataset_import_job stubbed
+    result = op.execute(context)  # no create_dataset_import_job succeeds
 
     assert result == {
         "arn": IMPORT.arn,
@@ -101,33 +102,29 @@ def test_retry_reattaches_to_running_import(personalize, context):
     }
 
 
-def test_other_runs_jobs_are_not_adopted(personalize, context):
-    op = personalize.attach(IMPORT.make())
-    foreign = {**IMPORT.description, "jobName": "import_interactions-000000000000"}
-    personalize.ok(
-        "list_dataset_import_jobs", list_response(IMPORT, [summary(IMPORT, foreign)]), IMPORT.list_params
-    )
+def test_a_first_try_creates_its_job_at_once(personalize, context):
+    """Job names are new on each run: the first try sends the create without listing (other runs' jobs, whatever
+    they are, are never looked at)."""
+    op = personalize.attach(IMPORT.make(waiter_delay=0))
     expected = {**IMPORT.create_params, "jobName": op.build_request(context)["jobName"]}
     personalize.ok("create_dataset_import_job", {"datasetImportJobArn": IMPORT.arn}, expected)
-    personalize.ok("describe_dataset_import_job", IMPORT.described(), {"datasetImportJobArn": IMPORT.arn})
     stub_links(personalize, IMPORT)
+    personalize.ok("describe_dataset_import_job", IMPORT.described(), {"datasetImportJobArn": IMPORT.arn})
     assert op.execute(context)["arn"] == IMPORT.arn
 
 
 def test_failed_job_gets_a_fresh_attempt(personalize, context):
     """Re-attaching to a failed job would fail forever: start attempt 2 under a suffixed name."""
-    op = personalize.attach(IMPORT.make())
+    op = personalize.attach(IMPORT.make(waiter_delay=0))
     first, second = [r["jobName"] for r in op.candidate_requests(context)][:2]
     assert second.startswith(first) and second.endswith("-a2")
     failed = {**IMPORT.description, "jobName": first, "status": "CREATE FAILED", "failureReason": "bad csv"}
+    personalize.error("create_dataset_import_job", "ResourceAlreadyExistsException")
     personalize.ok(
         "list_dataset_import_jobs", list_response(IMPORT, [summary(IMPORT, failed)]), IMPORT.list_params
     )
     personalize.ok(
         "describe_dataset_import_job", {"datasetImportJob": failed}, {"datasetImportJobArn": IMPORT.arn}
-    )
-    personalize.ok(
-        "list_dataset_import_jobs", list_response(IMPORT, [summary(IMPORT, failed)]), IMPORT.list_params
     )
     new_arn = IMPORT.arn + "-2"
     personalize.ok(
@@ -135,13 +132,32 @@ def test_failed_job_gets_a_fresh_attempt(personalize, context):
         {"datasetImportJobArn": new_arn},
         {**IMPORT.create_params, "jobName": second},
     )
+    stub_links(personalize, IMPORT)
     personalize.ok(
         "describe_dataset_import_job",
         IMPORT.described(datasetImportJobArn=new_arn, jobName=second),
         {"datasetImportJobArn": new_arn},
     )
-    stub_links(personalize, IMPORT)
     assert op.execute(context)["arn"] == new_arn
+
+
+def test_a_retry_refused_as_busy_by_its_own_training_adopts_it(personalize, context, monkeypatch):
+    """Personalize may answer a second CreateSolutionVersion with ResourceInUse (the solution has a training in
+    progress: this task's own, started by the try that died). It is looked for, found and adopted at once, not
+    backed off from for the hours the training lasts."""
+    import personalize_provider.operators.base as base
+
+    slept: list[float] = []
+    monkeypatch.setattr(base.time, "sleep", slept.append)
+    op = personalize.attach(VERSION.make(deferrable=True))
+    name = op.build_request(context)["name"]
+    running = {**VERSION.description, "name": name, "status": "CREATE IN_PROGRESS"}
+    personalize.error("create_solution_version", "ResourceInUseException", "a version is in progress")
+    personalize.ok("list_solution_versions", {"solutionVersions": [summary(VERSION, running)]}, VERSION.list_params)
+    personalize.ok("describe_solution_version", {"solutionVersion": running}, {"solutionVersionArn": VERSION.arn})
+    with pytest.raises(TaskDeferred) as deferred:
+        op.execute(context)
+    assert deferred.value.trigger.waiter_args == {"solutionVersionArn": VERSION.arn} and slept == []
 
 
 def test_solution_version_reattach_matches_by_name(personalize, context):
@@ -153,6 +169,7 @@ def test_solution_version_reattach_matches_by_name(personalize, context):
     mine = {**VERSION.description, "name": name}
     summaries = [summary(VERSION, older), summary(VERSION, mine)]
     assert all("name" not in s for s in summaries)
+    personalize.error("create_solution_version", "ResourceAlreadyExistsException")
     personalize.ok("list_solution_versions", {"solutionVersions": summaries}, VERSION.list_params)
     personalize.ok("describe_solution_version", {"solutionVersion": older}, {"solutionVersionArn": older_arn})
     personalize.ok(
@@ -169,6 +186,7 @@ def test_solution_version_lookup_skips_other_training_modes(personalize, context
         {"solutionVersionArn": update_arn, "status": "ACTIVE", "trainingMode": "UPDATE"},  # not described
         {"solutionVersionArn": VERSION.arn, "status": "ACTIVE", "trainingMode": "FULL"},
     ]
+    personalize.error("create_solution_version", "ResourceAlreadyExistsException")
     personalize.ok("list_solution_versions", {"solutionVersions": summaries}, VERSION.list_params)
     mine = {**VERSION.description, "name": name}
     personalize.ok(

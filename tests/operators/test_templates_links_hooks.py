@@ -156,11 +156,11 @@ def test_operator_persists_link_with_hook_partition(context):
     """The link uses the client's region and partition (China here), and the operator logs it."""
     case = CASES_BY_KIND["campaign"]
     stub = StubbedPersonalize(make_client(region="cn-north-1"))
-    op = stub.attach(case.make())
+    op = stub.attach(case.make(waiter_delay=0))
     stub.ok("list_campaigns", list_response(case, []), case.list_params)
     stub.ok("create_campaign", {"campaignArn": case.arn}, case.create_params)
-    stub.ok("describe_campaign", case.described(), {"campaignArn": case.arn})
     stub_links(stub, case)
+    stub.ok("describe_campaign", case.described(), {"campaignArn": case.arn})
     with stub.stubber:
         op.execute(context)
     value = context["ti"].xcom_push.call_args.kwargs["value"]
@@ -176,12 +176,23 @@ def test_operator_persists_link_with_hook_partition(context):
 
 def test_link_failure_does_not_fail_the_task(personalize, context):
     case = CASES_BY_KIND["campaign"]
-    op = personalize.attach(case.make())
+    op = personalize.attach(case.make(waiter_delay=0))
     personalize.ok("list_campaigns", list_response(case, []), case.list_params)
     personalize.ok("create_campaign", {"campaignArn": case.arn}, case.create_params)
-    personalize.ok("describe_campaign", case.described(), {"campaignArn": case.arn})
     personalize.error("describe_solution_version", "AccessDeniedException", status=403)
+    personalize.ok("describe_campaign", case.described(), {"campaignArn": case.arn})
     assert op.execute(context)["status"] == "ACTIVE"
+
+
+def test_a_known_dataset_group_makes_the_link_without_a_lookup(personalize, context):
+    """Given the dataset group (the pipeline knows it), a job's link costs no describe: none is stubbed."""
+    case = CASES_BY_KIND["batch_inference_job"]
+    op = personalize.attach(case.make(waiter_delay=0, console_dataset_group_arn=DSG))
+    personalize.ok("create_batch_inference_job", {case.spec.arn_key: case.arn}, case.create_params)
+    personalize.ok("describe_batch_inference_job", case.described(), {case.spec.arn_key: case.arn})
+    assert op.execute(context)["arn"] == case.arn
+    value = context["ti"].xcom_push.call_args.kwargs["value"]
+    assert value["dataset_group_ref"] == DSG.replace("/", "$")
 
 
 def test_every_link_is_declared_by_the_provider():

@@ -41,16 +41,15 @@ def prepare_batch_input(
     config: PipelineConfig, sol: SolutionConfig, serving: Mapping[str, Any], manifest: Mapping[str, Any]
 ) -> dict[str, str]:
     import pandas as pd
-    from airflow.providers.amazon.aws.hooks.s3 import S3Hook
 
-    s3 = S3Hook(aws_conn_id=config.aws_conn_id)
     from personalize_pipeline.naming import batch_job_name
+    from personalize_pipeline.staging import download, s3_hook
+
+    s3 = s3_hook(config)
 
     root = f"{batch_prefix(config, sol)}/{manifest['partition']}"
-    bucket, key = s3.parse_s3_url(manifest["files"]["interactions"])
     with tempfile.TemporaryDirectory(prefix="personalize-batch-") as tmp:
-        local = Path(tmp) / "interactions.csv"
-        s3.get_key(key, bucket).download_file(str(local))
+        local = download(s3, manifest["files"]["interactions"], Path(tmp) / "interactions.csv")
         interactions = pd.read_csv(local, usecols=["USER_ID", "ITEM_ID"], dtype="string[pyarrow]")
     lines = _input_lines(sol, interactions)
     s3.load_string("".join(json.dumps(line) + "\n" for line in lines), key=f"{root}/input/queries.json",
@@ -80,9 +79,8 @@ def write_summary(config: PipelineConfig, manifest: Mapping[str, Any] | None, va
     """A short account a person can read: validated data, each solution's decision, where outputs are, as Markdown
     and as an HTML page. Returns the Markdown and a browser URL of the page's S3 copy (None when there is no staged
     partition to put it in)."""
-    from airflow.providers.amazon.aws.hooks.s3 import S3Hook
-
     from personalize_pipeline.report import render_summary_html
+    from personalize_pipeline.staging import s3_hook
 
     title = f"Personalize pipeline `{config.name}` (dataset group `{config.dataset_group}`)"
     facts = []
@@ -100,7 +98,7 @@ def write_summary(config: PipelineConfig, manifest: Mapping[str, Any] | None, va
              r.get("batch_output", "-")] for name, r in results.items()]
     lines = [f"# {title}", "", *facts, "", "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
-    s3 = S3Hook(aws_conn_id=config.aws_conn_id)
+    s3 = s3_hook(config)
     impact_facts, impact = _online_impact(config, s3)
     sections: list[Any] = []
     if impact_facts:

@@ -11,14 +11,9 @@ from typing import Any
 from personalize_pipeline.config import PipelineConfig
 from personalize_pipeline.extract import Interval
 from personalize_pipeline.run_context import extract_mode, run_interval
+from personalize_pipeline.staging import download, s3_hook
 
 log = logging.getLogger(__name__)
-
-
-def _s3_hook(config: PipelineConfig) -> Any:
-    from airflow.providers.amazon.aws.hooks.s3 import S3Hook
-
-    return S3Hook(aws_conn_id=config.aws_conn_id)
 
 
 def extract_and_stage(config: PipelineConfig, context: Mapping[str, Any]) -> dict[str, Any]:
@@ -35,7 +30,7 @@ def extract_and_stage(config: PipelineConfig, context: Mapping[str, Any]) -> dic
     interval = run_interval(context)
     mode = extract_mode(config, context.get("params"))
     partition = partition_name(mode, interval)
-    s3 = _s3_hook(config)
+    s3 = s3_hook(config)
     erased = active_user_ids(s3, config)
     held = config.holdout_seconds
     # The fair comparison's window [end - held, end) stays out of tonight's import (the next run imports it):
@@ -92,12 +87,6 @@ def _holdout(config: PipelineConfig, window: Interval, out_dir: Path,
                                  "rows": len(frame), "users": int(frame["USER_ID"].nunique())}
 
 
-def _download(s3_hook: Any, uri: str, target: Path) -> Path:
-    bucket, key = s3_hook.parse_s3_url(uri)
-    s3_hook.get_key(key, bucket).download_file(str(target))
-    return target
-
-
 def _upload_tree(s3_hook: Any, root: Path, bucket: str, prefix: str) -> None:
     for path in sorted(p for p in root.rglob("*") if p.is_file()):
         s3_hook.load_file(str(path), key=f"{prefix}/{path.relative_to(root).as_posix()}", bucket_name=bucket,
@@ -112,10 +101,10 @@ def validate_staged(config: PipelineConfig, manifest: Mapping[str, Any]) -> dict
     from personalize_pipeline.staging import manifest_key_prefix
     from personalize_pipeline.validate import ValidationFailed, validate_files
 
-    s3 = _s3_hook(config)
+    s3 = s3_hook(config)
     reapply_to_partition(s3, config, manifest)
     with tempfile.TemporaryDirectory(prefix="personalize-validate-") as tmp:
-        local = {ds: _download(s3, uri, Path(tmp) / f"{ds}.csv") for ds, uri in manifest["files"].items()}
+        local = {ds: download(s3, uri, Path(tmp) / f"{ds}.csv") for ds, uri in manifest["files"].items()}
         docs_dir = Path(tmp) / "data_docs"
         report = validate_files(local, config, docs_dir=docs_dir)
         if not report.success:
@@ -137,7 +126,7 @@ def manifest_for_run(config: PipelineConfig, staged: Mapping[str, Any] | None) -
 
     if staged:
         return dict(staged)
-    s3 = _s3_hook(config)
+    s3 = s3_hook(config)
     prefix = f"{config.prefix}/{config.dataset_group}/staged/"
     manifests = [k for k in s3.list_keys(config.bucket, prefix=prefix) or [] if k.endswith("/_manifest.json")]
     if not manifests:

@@ -8,14 +8,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from personalize_pipeline.config import PipelineConfig
+from personalize_pipeline.staging import s3_hook
 
 log = logging.getLogger(__name__)
-
-
-def _s3(config: PipelineConfig) -> Any:
-    from airflow.providers.amazon.aws.hooks.s3 import S3Hook
-
-    return S3Hook(aws_conn_id=config.aws_conn_id)
 
 
 def requested_ids(s3: Any, params: Mapping[str, Any]) -> list[str]:
@@ -47,7 +42,7 @@ def plan_erasure(config: PipelineConfig, params: Mapping[str, Any]) -> dict[str,
         request_id,
     )
 
-    s3 = _s3(config)
+    s3 = s3_hook(config)
     reason = str(params.get("reason") or "").strip()
     try:
         if not reason:
@@ -73,7 +68,7 @@ def plan_erasure(config: PipelineConfig, params: Mapping[str, Any]) -> dict[str,
 def scrub_s3(config: PipelineConfig, plan: Mapping[str, Any]) -> dict[str, Any]:
     from personalize_pipeline.erasure import pipeline_prefix, scrub_objects
 
-    outcomes = scrub_objects(_s3(config), config, frozenset(plan["user_ids"]), pipeline_prefix(config),
+    outcomes = scrub_objects(s3_hook(config), config, frozenset(plan["user_ids"]), pipeline_prefix(config),
                              dry_run=bool(plan["dry_run"]))
     for outcome in outcomes:
         log.info("%s s3://%s/%s (%d rows)", outcome.action, config.bucket, outcome.key, outcome.rows_removed)
@@ -112,7 +107,7 @@ def write_report(config: PipelineConfig, plan: Mapping[str, Any] | None, scrubbe
               "s3": scrubbed or {"objects": [], "rows_removed": None, "status": "did not finish"}}
     folder = f"{erasure_prefix(config)}/{plan['request_id']}"
     name = "dry-run-report" if dry_run else "report"
-    s3 = _s3(config)
+    s3 = s3_hook(config)
     s3.load_string(json.dumps(report, indent=2, sort_keys=True), key=f"{folder}/{name}.json",
                    bucket_name=config.bucket, replace=True)
     objects = report["s3"]["objects"]

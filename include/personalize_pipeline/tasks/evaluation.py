@@ -16,16 +16,11 @@ from typing import Any
 
 from personalize_pipeline.config import PipelineConfig, SolutionConfig
 from personalize_pipeline.naming import bounded, short_hash
+from personalize_pipeline.staging import s3_hook
 
 log = logging.getLogger(__name__)
 TRAINED_THROUGH_TAG = "personalize-pipeline:trained-through"  # epoch end of the interactions a version saw
 ROLES = ("incumbent", "candidate")
-
-
-def _s3(config: PipelineConfig) -> Any:
-    from airflow.providers.amazon.aws.hooks.s3 import S3Hook
-
-    return S3Hook(aws_conn_id=config.aws_conn_id)
 
 
 def trained_through(manifest: Mapping[str, Any]) -> int:
@@ -42,7 +37,7 @@ def _holdout(config: PipelineConfig, sol: SolutionConfig, manifest: Mapping[str,
         return None
     from personalize_pipeline.staging import manifest_key_prefix
 
-    s3 = _s3(config)
+    s3 = s3_hook(config)
     body = s3.read_key(f"{manifest_key_prefix(config, manifest)}/{holdout['key']}", config.bucket)
     from io import StringIO
 
@@ -99,7 +94,7 @@ def plan_evaluation(config: PipelineConfig, sol: SolutionConfig, incumbent: str 
 
     root = f"{manifest['prefix']}/evaluation/{sol.name}"
     key = f"{manifest_key_prefix(config, manifest)}/evaluation/{sol.name}/input/users.json"
-    _s3(config).load_string("".join(json.dumps({"userId": u}) + "\n" for u in users), key=key,
+    s3_hook(config).load_string("".join(json.dumps({"userId": u}) + "\n" for u in users), key=key,
                             bucket_name=config.bucket, replace=True)
     plan.update(gate="fair", users=len(users), events=int(frame["USER_ID"].isin(users).sum()),
                 window=window, input_path=f"s3://{config.bucket}/{key}")
@@ -135,7 +130,7 @@ def score(config: PipelineConfig, sol: SolutionConfig, plan: Mapping[str, Any],
     from personalize_pipeline.offline_metrics import score_lists
 
     frame = _holdout(config, sol, manifest)
-    s3 = _s3(config)
+    s3 = s3_hook(config)
     sampled = {json.loads(line)["userId"] for line in
                s3.read_key(*reversed(s3.parse_s3_url(plan["input_path"]))).splitlines() if line.strip()}
     frame = frame[frame["USER_ID"].isin(sampled)]

@@ -91,11 +91,10 @@ def plan_rollback(config: PipelineConfig, params: Mapping[str, Any]) -> dict[str
 
 def record_rollback(config: PipelineConfig, plan: Mapping[str, Any], run_id: str) -> dict[str, Any]:
     """Tag both versions, write the report (JSON and a page) and notify."""
-    from airflow.providers.amazon.aws.hooks.s3 import S3Hook
-
     from personalize_pipeline.links import s3_object_url
     from personalize_pipeline.notify import NotificationEvent, notify
     from personalize_pipeline.report import html_page, html_table
+    from personalize_pipeline.staging import s3_hook
 
     hook = personalize_hook(config)
     stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -111,7 +110,7 @@ def record_rollback(config: PipelineConfig, plan: Mapping[str, Any], run_id: str
         raise RollbackError(f"{plan['solution']}: after the rollback {served} serves, expected {plan['target']}")
     record = {**plan, "at": stamp, "run_id": run_id, "serving": served}
     key = f"{config.prefix}/{config.dataset_group}/rollbacks/{plan['solution']}/{stamp.replace(':', '')}"
-    s3 = S3Hook(aws_conn_id=config.aws_conn_id)
+    s3 = s3_hook(config)
     s3.load_string(json.dumps(record, indent=2, sort_keys=True), key=f"{key}/report.json",
                    bucket_name=config.bucket, replace=True)
     rows = [["solution", plan["solution"]], ["rolled back from", plan["current"] or "-"],

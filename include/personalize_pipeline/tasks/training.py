@@ -54,24 +54,35 @@ def plan_training(config: PipelineConfig, sol: SolutionConfig, solution_arn: str
     return {"version_name": name, "training_mode": mode, "reused": bool(existing), "reason": reason}
 
 
-def _promoted_at(hook: Any, version_arn: str) -> str | None:
-    """When the version was promoted (its tag), or None."""
-    tags = hook.client.list_tags_for_resource(resourceArn=version_arn).get("tags", [])
-    return next((t["tagValue"] for t in tags if t["tagKey"] == PROMOTED_TAG), None)
+class VersionTags:
+    """Tags of solution versions, each asked for once per task (the lookup of the version in service, the
+    candidate's check and the report's history all read them)."""
+
+    def __init__(self, hook: Any, known: Mapping[str, Mapping[str, str]] | None = None) -> None:
+        self._hook = hook
+        self._tags: dict[str, dict[str, str]] = {arn: dict(tags) for arn, tags in (known or {}).items()}
+
+    def __call__(self, arn: str) -> dict[str, str]:
+        if arn not in self._tags:
+            self._tags[arn] = version_tags(self._hook, arn)
+        return self._tags[arn]
 
 
-def serving_version(hook: Any, config: PipelineConfig, sol: SolutionConfig, solution_arn: str) -> str | None:
-    """The version in service: the campaign's, or (no campaign) the last one tagged as promoted."""
+def serving_version(hook: Any, config: PipelineConfig, sol: SolutionConfig, solution_arn: str,
+                    versions: list[dict[str, Any]] | None = None, tags: VersionTags | None = None) -> str | None:
+    """The version in service: the campaign's, or (no campaign) the last one tagged as promoted. ``versions`` and
+    ``tags`` are the solution's versions and a tag lookup the caller already holds."""
     if sol.campaign:
         campaign = hook.find_by_name("campaign", campaign_name(config, sol), solution_arn)
         if campaign:
             arn: str | None = campaign.get("solutionVersionArn")
             return arn
+    tags = tags or VersionTags(hook)
     promoted: list[tuple[str, str]] = []
-    for version in _versions(hook, solution_arn):
+    for version in _versions(hook, solution_arn) if versions is None else versions:
         if version.get("status") != "ACTIVE":
             continue
-        stamp = _promoted_at(hook, version["solutionVersionArn"])
+        stamp = tags(version["solutionVersionArn"]).get(PROMOTED_TAG)
         if stamp:
             promoted.append((stamp, version["solutionVersionArn"]))
     return max(promoted)[1] if promoted else None
@@ -90,29 +101,30 @@ def campaign_config(sol: SolutionConfig) -> dict[str, Any] | None:
     return {"itemExplorationConfig": exploration}
 
 
-def _history(hook: Any, solution_arn: str, known: Mapping[str, tuple[Mapping[str, Any], Mapping[str, str]]],
-             limit: int = 20) -> list[Any]:
-    """The solution's ACTIVE versions with their metrics and promotion, oldest first; ``known`` holds the metrics
-    and tags the caller already fetched (candidate, incumbent), so they are not asked for again."""
+def _history(hook: Any, versions: list[dict[str, Any]], known_metrics: Mapping[str, Mapping[str, Any]],
+             tags: VersionTags, limit: int = 20) -> list[Any]:
+    """The solution's ACTIVE versions with their metrics and promotion, oldest first; ``known_metrics`` holds the
+    metrics the caller already fetched (candidate, incumbent), so they are not asked for again."""
     from personalize_pipeline.report import VersionPoint
 
     points = []
-    versions = sorted((v for v in _versions(hook, solution_arn) if v.get("status") == "ACTIVE"),
-                      key=lambda v: v["creationDateTime"])[-limit:]
-    for version in versions:
+    active = sorted((v for v in versions if v.get("status") == "ACTIVE"), key=lambda v: v["creationDateTime"])
+    for version in active[-limit:]:
         arn = version["solutionVersionArn"]
-        metrics, tags = known.get(arn) or (
-            hook.client.get_solution_metrics(solutionVersionArn=arn).get("metrics", {}), version_tags(hook, arn))
+        metrics = known_metrics.get(arn)
+        if metrics is None:
+            metrics = hook.client.get_solution_metrics(solutionVersionArn=arn).get("metrics", {})
         points.append(VersionPoint(version_arn=arn, created_at=version["creationDateTime"].timestamp(),
-                                   metrics=dict(metrics), promoted=PROMOTED_TAG in tags))
+                                   metrics=dict(metrics), promoted=PROMOTED_TAG in tags(arn)))
     return points
 
 
 def incumbent_of(config: PipelineConfig, sol: SolutionConfig, solution_arn: str) -> dict[str, Any]:
     """The version in service and the end of the data it was trained on (its tag), looked up once per run."""
     hook = personalize_hook(config)
-    arn = serving_version(hook, config, sol, solution_arn)
-    tags = version_tags(hook, arn) if arn else {}
+    lookup = VersionTags(hook)
+    arn = serving_version(hook, config, sol, solution_arn, tags=lookup)
+    tags = lookup(arn) if arn else {}
     from personalize_pipeline.tasks.evaluation import TRAINED_THROUGH_TAG
 
     through = tags.get(TRAINED_THROUGH_TAG)
@@ -163,12 +175,10 @@ def compare_and_report(config: PipelineConfig, sol: SolutionConfig, solution_arn
                        params: Mapping[str, Any], evaluation: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """Gate the candidate against the serving version, log the table, write the report next to the run's data.
     ``evaluation`` is plan_evaluation's result (the version in service, which evaluation gates, the batch jobs)."""
-    from airflow.providers.amazon.aws.hooks.s3 import S3Hook
-
     from personalize_pipeline.links import s3_object_url
     from personalize_pipeline.promotion import PromotionDecision, format_table
     from personalize_pipeline.report import write_report
-    from personalize_pipeline.staging import manifest_key_prefix
+    from personalize_pipeline.staging import manifest_key_prefix, s3_hook
     from personalize_pipeline.tasks.evaluation import trained_through
 
     hook = personalize_hook(config)
@@ -179,13 +189,16 @@ def compare_and_report(config: PipelineConfig, sol: SolutionConfig, solution_arn
     if overrides:
         rule = rule.model_copy(update=overrides)
         log.info("%s: promotion rule overridden for this run: %s", sol.name, overrides)
+    versions = _versions(hook, solution_arn)  # one list for the version in service and the report's history
+    tags = VersionTags(hook, {evaluation["incumbent"]: evaluation["incumbent_tags"]}
+                       if evaluation and evaluation.get("incumbent") and evaluation.get("incumbent_tags") is not None
+                       else None)
     evaluation = evaluation or {"gate": "personalize", "requested": config.evaluation.gate, "reason": "",
-                                "incumbent": serving_version(hook, config, sol, solution_arn)}
+                                "incumbent": serving_version(hook, config, sol, solution_arn, versions, tags)}
     incumbent_arn = evaluation["incumbent"]
     account: dict[str, Any] = {}
-    candidate_tags = version_tags(hook, candidate_arn)
-    known: dict[str, tuple[Mapping[str, Any], Mapping[str, str]]] = {candidate_arn: (candidate_metrics,
-                                                                                      candidate_tags)}
+    candidate_tags = tags(candidate_arn)
+    known: dict[str, Mapping[str, Any]] = {candidate_arn: candidate_metrics}
     rolled_back = candidate_tags.get(ROLLED_BACK_TAG) if incumbent_arn != candidate_arn else None
     if incumbent_arn == candidate_arn:
         decision = PromotionDecision(promote=False, reason="candidate is already the version in service",
@@ -198,8 +211,8 @@ def compare_and_report(config: PipelineConfig, sol: SolutionConfig, solution_arn
     else:
         incumbent = (hook.client.get_solution_metrics(solutionVersionArn=incumbent_arn).get("metrics", {})
                      if incumbent_arn else None)
-        if incumbent_arn and evaluation.get("incumbent_tags") is not None:
-            known[incumbent_arn] = (incumbent or {}, evaluation["incumbent_tags"])
+        if incumbent_arn:
+            known[incumbent_arn] = incumbent or {}
         decision, account = _gate(config, sol, rule, candidate_metrics, incumbent, evaluation, manifest)
         if params.get("dry_run") and decision.promote:
             decision = PromotionDecision(promote=False, reason=f"dry run: would promote ({decision.reason})",
@@ -208,8 +221,8 @@ def compare_and_report(config: PipelineConfig, sol: SolutionConfig, solution_arn
              format_table(decision.rows) if decision.rows else "(no metrics to compare)")
     log.info("%s: %s -> %s", sol.name, "PROMOTE" if decision.promote else "KEEP", decision.reason)
     report_prefix = manifest_key_prefix(config, manifest)
-    s3 = S3Hook(aws_conn_id=config.aws_conn_id)
-    report = write_report(s3, config.bucket, report_prefix, sol.name, decision, _history(hook, solution_arn, known),
+    s3 = s3_hook(config)
+    report = write_report(s3, config.bucket, report_prefix, sol.name, decision, _history(hook, versions, known, tags),
                           evaluation=account)
     # A URL a browser opens (the "Promotion report" link): the s3:// URI is for tools.
     report["url"] = s3_object_url(s3, *s3.parse_s3_url(report["html"]), "text/html; charset=utf-8")

@@ -30,6 +30,8 @@ class Kind:
         return {**record, "status": words[status]} if status in words else record
 
 
+BATCH_JOB_STATUS = (("CREATE PENDING", "PENDING"), ("CREATE IN_PROGRESS", "IN PROGRESS"))
+
 KINDS: dict[str, Kind] = {
     k.key: k
     for k in [
@@ -59,13 +61,16 @@ KINDS: dict[str, Kind] = {
         ),
         Kind("SolutionVersion", "solutionVersionArn", "solution-version", list_parent="solutionArn"),
         Kind("Campaign", "campaignArn", "campaign", list_parent="solutionArn"),
+        # Batch jobs: PENDING > IN PROGRESS > ACTIVE -or- CREATE FAILED (the service model's own words).
         Kind(
             "BatchInferenceJob",
             "batchInferenceJobArn",
             "batch-inference-job",
             list_parent="solutionVersionArn",
+            status_words=BATCH_JOB_STATUS,
         ),
-        Kind("BatchSegmentJob", "batchSegmentJobArn", "batch-segment-job", list_parent="solutionVersionArn"),
+        Kind("BatchSegmentJob", "batchSegmentJobArn", "batch-segment-job", list_parent="solutionVersionArn",
+             status_words=BATCH_JOB_STATUS),
         Kind("Filter", "filterArn", "filter", list_parent="datasetGroupArn"),
         Kind("EventTracker", "eventTrackerArn", "event-tracker", list_parent="datasetGroupArn"),
         Kind("Recommender", "recommenderArn", "recommender", list_parent="datasetGroupArn"),

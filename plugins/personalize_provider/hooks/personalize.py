@@ -157,6 +157,8 @@ class PersonalizeHook(_PersonalizeConfigMixin, AwsBaseHook):
             return description.get("datasetGroupArn")
         if description.get("datasetGroupArn"):
             return description["datasetGroupArn"]
+        if spec.kind == "solution_version" and description.get("solutionArn"):  # one just created
+            return self.describe("solution", description["solutionArn"]).get("datasetGroupArn")
         if description.get("solutionVersionArn"):
             return self.describe("solution_version", description["solutionVersionArn"]).get("datasetGroupArn")
         if description.get("datasetArn"):

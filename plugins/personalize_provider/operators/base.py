@@ -108,6 +108,8 @@ class PersonalizeBaseOperator(AwsBaseOperator[PersonalizeHook]):
     :param verify: Whether or not to verify SSL certificates.
     :param botocore_config: Configuration dictionary (key-values) for botocore client. When neither
         this nor the connection sets one, adaptive retries (max 10 attempts) are used.
+    :param console_dataset_group_arn: The dataset group the resource belongs to, for its console link only, where
+        the description does not name it (jobs, solution versions, campaigns): saves the describe that finds it.
     """
 
     aws_hook_class = PersonalizeHook
@@ -134,9 +136,11 @@ class PersonalizeBaseOperator(AwsBaseOperator[PersonalizeHook]):
         waiter_delay: int | None = None,
         waiter_max_attempts: int | None = None,
         deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
+        console_dataset_group_arn: str | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        self.console_dataset_group_arn = console_dataset_group_arn
         self.wait_for_completion = wait_for_completion
         spec = self.resource
         self.waiter_delay = next(
@@ -176,7 +180,9 @@ class PersonalizeBaseOperator(AwsBaseOperator[PersonalizeHook]):
             return
         try:
             fields = {
-                "dataset_group_ref": console_ref(self.hook.get_dataset_group_arn(spec, description)),
+                "dataset_group_ref": console_ref(
+                    self.console_dataset_group_arn or self.hook.get_dataset_group_arn(spec, description)
+                ),
                 "resource_ref": console_ref(description.get(spec.arn_key)),
             }
             region, partition = self.hook.conn_region_name, self.hook.conn_partition
@@ -214,10 +220,17 @@ class PersonalizeBaseOperator(AwsBaseOperator[PersonalizeHook]):
             self._raise_failed(arn, description, verb)
         if outcome == "success" or not (self.wait_for_completion or self.deferrable):
             return self.xcom_value(description)
+        settled = self.settled_value(description, target)
+        # A resource that has not started (just created, or queued) is not ready a moment later: the first status
+        # check comes after one delay, not at once.
+        first_check_after = self.waiter_delay if description.get("status") == spec.initial_status else 0
         if self.deferrable:
             self.log.info("Deferring until %s %s is %s", spec.label, arn, goal)
-            self.defer(trigger=self._trigger(arn, target), method_name="execute_complete", kwargs={"target": target})
+            self.defer(trigger=self._trigger(arn, target, first_check_after, settled),
+                       method_name="execute_complete", kwargs={"target": target})
         self.log.info("Waiting for %s %s to become %s", spec.label, arn, goal)
+        if first_check_after:
+            time.sleep(first_check_after)
         try:
             wait(
                 waiter=self.hook.get_waiter(spec.waiter_name(target)),
@@ -237,13 +250,32 @@ class PersonalizeBaseOperator(AwsBaseOperator[PersonalizeHook]):
             if waiter_outcome(spec, last, target) != "failure":
                 raise
             self._raise_failed(arn, last, verb)
-        return self.xcom_value(self.hook.describe(spec, arn))
+        return settled or self.xcom_value(self.hook.describe(spec, arn))
 
-    def _trigger(self, arn: str, target: str) -> PersonalizeResourceTrigger:
+    def settled_value(self, description: dict[str, Any], target: str) -> dict[str, Any] | None:
+        """
+        The XCom value the resource will have once the wait for ``target`` succeeds, when nothing but its status can
+        change meanwhile; None when it must be described again (fields known only when done, an update in flight).
+
+        Saves a ``Describe*`` per wait: the waiter has just read the status, and the other fields are the request's.
+        """
+        spec = self.resource
+        if spec.final_fields:
+            return None
+        update = description.get(spec.update_key) if spec.update_key else None
+        if update and update.get("status") not in (spec.done_status, *spec.failed_statuses):
+            return None
+        return {**self.xcom_value(description), "status": self._goal(target)}
+
+    def _trigger(
+        self, arn: str, target: str, first_check_after: int = 0, settled: dict[str, Any] | None = None
+    ) -> PersonalizeResourceTrigger:
         return PersonalizeResourceTrigger(
             resource=self.resource.kind,
             resource_arn=arn,
             target=target,
+            first_check_after=first_check_after,
+            settled=settled,
             waiter_delay=self.waiter_delay,
             waiter_max_attempts=self.waiter_max_attempts,
             aws_conn_id=self.aws_conn_id,
@@ -263,7 +295,9 @@ class PersonalizeBaseOperator(AwsBaseOperator[PersonalizeHook]):
                 f"{validated_event.get('message', validated_event)}"
             )
         self.log.info("Personalize %s %s is %s", self.resource.label, arn, self._goal(target))
-        return self.xcom_value(self.hook.describe(self.resource, str(arn)))
+        # The trigger hands back the settled value (see settled_value) when there was one: no describe then.
+        settled = validated_event.get("settled")
+        return dict(settled) if settled else self.xcom_value(self.hook.describe(self.resource, str(arn)))
 
 
 class PersonalizeCreateResourceOperator(PersonalizeBaseOperator):
@@ -280,6 +314,10 @@ class PersonalizeCreateResourceOperator(PersonalizeBaseOperator):
     updatable_fields: ClassVar[frozenset[str]] = frozenset()
     #: Enum-like fields the API may echo in another case (e.g. ``datasetType``).
     case_insensitive_fields: ClassVar[frozenset[str]] = frozenset()
+    #: Send the ``Create*`` call before looking for an existing resource. For jobs, whose names are new on each run
+    #: (a retry or a re-run is the exception, which Personalize answers with ResourceAlreadyExistsException),
+    #: listing first costs a call per job for nothing; resources (groups, schemas, solutions) exist on most runs.
+    create_first: ClassVar[bool] = False
     # For resources LimitExceededException is a hard quota (e.g. one event tracker per group):
     # fail at once. Jobs override this, as their limits are on concurrency and clear up.
     transient_create_errors: ClassVar[frozenset[str]] = frozenset()
@@ -347,9 +385,10 @@ class PersonalizeCreateResourceOperator(PersonalizeBaseOperator):
     def update(self, arn: str, request: dict[str, Any], diffs: dict[str, tuple[Any, Any]]) -> None:
         raise NotImplementedError  # only called when updatable_fields is non-empty
 
-    def _create(self, request: dict[str, Any]) -> str:
+    def _create(self, request: dict[str, Any]) -> dict[str, Any]:
         """
-        Send the ``Create*`` call, backing off (bounded, doubling) while Personalize answers a transient error.
+        Send the ``Create*`` call and return its response, backing off (bounded, doubling) while Personalize
+        answers a transient error.
 
         Deferrable operators wait out the back-off in the triggerer (a timer trigger, then the whole execute again,
         which adopts anything created meanwhile) so a quota full for half an hour holds no worker slot.
@@ -358,7 +397,8 @@ class PersonalizeCreateResourceOperator(PersonalizeBaseOperator):
         create = getattr(self.hook.client, f"create_{spec.kind}")
         while True:
             try:
-                return str(create(**request)[spec.arn_key])
+                response: dict[str, Any] = create(**request)
+                return response
             except ClientError as error:
                 attempt = self._limit_attempt
                 if error_code(error) not in self.transient_create_errors or attempt >= self.limit_exceeded_max_retries:
@@ -409,28 +449,63 @@ class PersonalizeCreateResourceOperator(PersonalizeBaseOperator):
         )
         raise PersonalizeResourceDriftError(f"{spec.label} '{name}' was modified out of band: {details}")
 
+    def created_description(self, request: dict[str, Any], response: dict[str, Any]) -> dict[str, Any]:
+        """
+        What ``Describe*`` would answer right after the ``Create*`` call, without calling it: the request's fields,
+        the response's (the ARN, an event tracker's tracking id) and the status every creation starts in.
+        """
+        spec = self.resource
+        described = {k: v for k, v in request.items() if k not in _NEVER_COMPARED}
+        described.update({k: v for k, v in response.items() if k != "ResponseMetadata"})
+        if spec.has_status:
+            described["status"] = spec.initial_status
+        return described
+
+    def _find(self, request: dict[str, Any]) -> dict[str, Any] | None:
+        return self.hook.find_by_name(
+            self.resource, request[self.resource.name_key], self.list_parent(request),
+            summary_hints=self.summary_hints(request),
+        )
+
+    def _create_at_once(self, request: dict[str, Any]) -> dict[str, Any] | None:
+        """``create_first``: one plain ``Create*`` call; None when Personalize refuses it because the name exists
+        (a retry, a re-run) or because it is busy (maybe with this very job, started by an earlier try): then the
+        resource is looked for first, as without ``create_first``."""
+        try:
+            response: dict[str, Any] = getattr(self.hook.client, f"create_{self.resource.kind}")(**request)
+        except ClientError as error:
+            if error_code(error) in {"ResourceAlreadyExistsException", *self.transient_create_errors}:
+                self.log.info("Create %s %r answered %s: looking for it", self.resource.label,
+                              request[self.resource.name_key], error_code(error))
+                return None
+            raise
+        return response
+
     def create_or_adopt(self, context: Context) -> dict[str, Any]:
         """Return the description of the created or adopted resource."""
         spec = self.resource
         requests = list(self.candidate_requests(context))
         for index, request in enumerate(requests):
             name = request[spec.name_key]
-            existing = self.hook.find_by_name(
-                spec, name, self.list_parent(request), summary_hints=self.summary_hints(request)
-            )
-            if existing is None:
-                try:
-                    arn = self._create(request)
-                except ClientError as error:
-                    if error_code(error) != "ResourceAlreadyExistsException":
-                        raise
-                    # Created concurrently, or it lives under another parent than the one listed.
-                    existing = self.hook.find_by_name(spec, name)
-                    if existing is None:
-                        raise
-                    return self._adopt(request, existing)
-                self.log.info("Created %s %r: %s", spec.label, name, arn)
-                return self.hook.describe(spec, arn)
+            created = self._create_at_once(request) if self.create_first else None
+            existing = None
+            if created is None:
+                existing = self._find(request)
+                if existing is None:
+                    try:
+                        created = self._create(request)
+                    except ClientError as error:
+                        if error_code(error) != "ResourceAlreadyExistsException":
+                            raise
+                        # Created concurrently, or it lives under another parent than the one listed.
+                        existing = self.hook.find_by_name(spec, name)
+                        if existing is None:
+                            raise
+                        return self._adopt(request, existing)
+            if created is not None:
+                self.log.info("Created %s %r: %s", spec.label, name, created[spec.arn_key])
+                return self.created_description(request, created)
+            assert existing is not None
             is_last = index == len(requests) - 1
             if spec.has_status and waiter_outcome(spec, existing) == "failure" and not is_last:
                 self.log.warning(
@@ -469,6 +544,7 @@ class PersonalizeJobOperator(PersonalizeCreateResourceOperator):
     """
 
     transient_create_errors = frozenset({"LimitExceededException", "ResourceInUseException"})
+    create_first = True
     # OpenLineage: the attributes holding the job's input and output locations (S3 paths or Personalize ARNs).
     lineage_inputs: ClassVar[tuple[str, ...]] = ()
     lineage_outputs: ClassVar[tuple[str, ...]] = ()

@@ -61,7 +61,7 @@ class PersonalizeCreateCampaignOperator(PersonalizeCreateResourceOperator):
     resource = CAMPAIGN
     updatable_fields = frozenset({"solutionVersionArn", "minProvisionedTPS", "campaignConfig"})
     template_fields: Sequence[str] = aws_template_fields(
-        "name", "solution_version_arn", "min_provisioned_tps", "campaign_config", "tags"
+        "name", "solution_version_arn", "min_provisioned_tps", "campaign_config", "tags", "console_dataset_group_arn"
     )
 
     def __init__(

@@ -20,7 +20,7 @@ from personalize_provider.utils.coerce import to_bool, to_dict, to_int
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
-_JOB_FIELDS = ("job_name", "job_name_prefix", "tags")
+_JOB_FIELDS = ("job_name", "job_name_prefix", "tags", "console_dataset_group_arn")
 
 
 class PersonalizeDatasetImportJobOperator(PersonalizeJobOperator):

@@ -107,7 +107,7 @@ class PersonalizeCreateMetricAttributionOperator(PersonalizeCreateResourceOperat
         metrics = [metric for page in listed for metric in page.get("metrics", [])]
         return {**description, "metrics": _metrics(metrics)}
 
-    def _create(self, request: dict[str, Any]) -> str:
+    def _create(self, request: dict[str, Any]) -> dict[str, Any]:
         try:
             return super()._create(request)
         except ClientError as error:

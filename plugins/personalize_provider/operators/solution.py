@@ -150,7 +150,7 @@ class PersonalizeCreateSolutionVersionOperator(PersonalizeJobOperator):
 
     resource = SOLUTION_VERSION
     template_fields: Sequence[str] = aws_template_fields(
-        "solution_arn", "training_mode", "job_name", "job_name_prefix", "tags"
+        "solution_arn", "training_mode", "job_name", "job_name_prefix", "tags", "console_dataset_group_arn"
     )
 
     def __init__(

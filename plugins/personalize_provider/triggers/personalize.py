@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
+
 from airflow.providers.amazon.aws.triggers.base import AwsBaseWaiterTrigger
+from airflow.triggers.base import TriggerEvent
 
 from personalize_provider.hooks.personalize import PersonalizeHook
 from personalize_provider.resources import get_spec
@@ -20,6 +25,10 @@ class PersonalizeResourceTrigger(AwsBaseWaiterTrigger):
     :param target: ``"active"`` to wait until done (ACTIVE, or COMPLETED for data deletion jobs; failing on CREATE
         FAILED & co.), ``"deleted"`` to wait until describe answers ResourceNotFoundException, or another target
         the resource spec declares (``"inactive"`` for a stopped recommender).
+    :param first_check_after: Seconds before the first status check (one delay for a resource that has not
+        started yet: checking it at once costs a call and never finds it done).
+    :param settled: What the task returns once the wait succeeds, when the operator knows it already: handed back
+        in the success event (``"settled"``), so the task need not describe the resource again.
     :param waiter_delay: The amount of time in seconds to wait between attempts.
     :param waiter_max_attempts: The maximum number of attempts to be made.
     :param aws_conn_id: The Airflow connection used for AWS credentials.
@@ -34,6 +43,8 @@ class PersonalizeResourceTrigger(AwsBaseWaiterTrigger):
         resource: str,
         resource_arn: str,
         target: str = "active",
+        first_check_after: int = 0,
+        settled: dict[str, Any] | None = None,
         waiter_delay: int = 30,
         waiter_max_attempts: int = 120,
         aws_conn_id: str | None = "aws_default",
@@ -49,7 +60,8 @@ class PersonalizeResourceTrigger(AwsBaseWaiterTrigger):
             status_queries += [f"{key}.{spec.update_key}.status", f"{key}.{spec.update_key}.failureReason"]
         verb = {"active": "creation", "deleted": "deletion"}.get(target, f"wait for {target}")
         super().__init__(
-            serialized_fields={"resource": spec.kind, "resource_arn": resource_arn, "target": target},
+            serialized_fields={"resource": spec.kind, "resource_arn": resource_arn, "target": target,
+                               "first_check_after": first_check_after, "settled": settled},
             waiter_name=waiter_name,
             waiter_args={spec.arn_key: resource_arn},
             failure_message=f"Personalize {spec.label} {resource_arn} {verb} failed",
@@ -64,6 +76,15 @@ class PersonalizeResourceTrigger(AwsBaseWaiterTrigger):
             verify=verify,
             botocore_config=botocore_config,
         )
+        self.first_check_after = first_check_after
+        self.settled = settled
+
+    async def run(self) -> AsyncIterator[TriggerEvent]:
+        await asyncio.sleep(self.first_check_after)
+        async for event in super().run():
+            if self.settled is not None and event.payload.get("status") == "success":
+                event = TriggerEvent({**event.payload, "settled": self.settled})
+            yield event
 
     def hook(self) -> PersonalizeHook:
         # Defined here: the Amazon provider 9.34 that MWAA 3.3.1 pins declares hook() abstract (later versions
