@@ -239,18 +239,36 @@ def _rescrub_bytes(key: str, data: bytes, ids: frozenset[str]) -> tuple[bytes, i
     return None
 
 
-def _update_manifest(s3: Any, config: PipelineConfig, csv_key: str, body: bytes, removed: int) -> None:
-    """A rewritten staged file's manifest entry follows it: rows, bytes and hash, and how many rows were erased."""
+def _staged_manifest(s3: Any, config: PipelineConfig, csv_key: str) -> tuple[str, dict[str, Any], str] | None:
+    """The manifest of the partition a staged CSV belongs to, its key, and the CSV's path inside the partition (a
+    dataset file sits beside the manifest, the held-back interactions one folder down)."""
     folder, _, name = csv_key.rpartition("/")
-    manifest_key = f"{folder}/_manifest.json"
-    if not s3.check_for_key(manifest_key, config.bucket):
+    for partition, relative in ((folder, name), (folder.rpartition("/")[0], f"{folder.rpartition('/')[2]}/{name}")):
+        manifest_key = f"{partition}/_manifest.json"
+        if partition and s3.check_for_key(manifest_key, config.bucket):
+            return manifest_key, json.loads(s3.read_key(manifest_key, config.bucket)), relative
+    return None
+
+
+def _update_manifest(s3: Any, config: PipelineConfig, csv_key: str, body: bytes, removed: int) -> None:
+    """A rewritten staged file's manifest entry follows it: rows, bytes and hash, and how many rows were erased; for
+    the held-back interactions (the fair comparison's), its rows and users."""
+    found = _staged_manifest(s3, config, csv_key)
+    if found is None:
         return
-    manifest = json.loads(s3.read_key(manifest_key, config.bucket))
-    stats = manifest.get("stats", {}).get(name.removesuffix(".csv"))
-    if stats is None:
+    manifest_key, manifest, relative = found
+    stats = manifest.get("stats", {}).get(relative.removesuffix(".csv"))
+    holdout = manifest.get("holdout") or {}
+    if stats is not None:
+        stats.update(rows=stats["rows"] - removed, bytes=len(body), sha256=hashlib.sha256(body).hexdigest(),
+                     erased_rows=stats.get("erased_rows", 0) + removed)
+    elif holdout.get("key") == relative:
+        reader = csv.DictReader(io.StringIO(body.decode("utf-8")))
+        users = {row["USER_ID"] for row in reader}
+        holdout.update(rows=holdout.get("rows", 0) - removed, users=len(users),
+                       erased_rows=holdout.get("erased_rows", 0) + removed)
+    else:
         return
-    stats.update(rows=stats["rows"] - removed, bytes=len(body), sha256=hashlib.sha256(body).hexdigest(),
-                 erased_rows=stats.get("erased_rows", 0) + removed)
     s3.load_string(json.dumps(manifest, indent=2, sort_keys=True), key=manifest_key, bucket_name=config.bucket,
                    replace=True)
 

@@ -112,6 +112,20 @@ def test_scrub_rewrites_data_deletes_quoting_pages_and_is_idempotent(s3: Any) ->
     assert erasure.scrub_objects(s3, CONFIG, ids, erasure.pipeline_prefix(CONFIG)) == []
 
 
+def test_the_held_back_events_and_their_manifest_entry_lose_the_users_too(s3: Any) -> None:
+    """The fair comparison's held-back day sits one folder below the partition; its manifest entry follows."""
+    partition = "p/grp/staged/snapshot=20261102T000000Z"
+    put(s3, f"{partition}/holdout/interactions.csv", INTERACTIONS)
+    manifest = {"partition": "snapshot=20261102T000000Z", "stats": {},
+                "holdout": {"key": "holdout/interactions.csv", "rows": 4, "users": 3, "window": {"start": 1, "end": 2}}}
+    put(s3, f"{partition}/_manifest.json", json.dumps(manifest))
+    done = erasure.scrub_objects(s3, CONFIG, frozenset({"u1"}), f"{partition}/")
+    assert [(o.key, o.rows_removed) for o in done] == [(f"{partition}/holdout/interactions.csv", 2)]
+    holdout = json.loads(get(s3, f"{partition}/_manifest.json"))["holdout"]
+    assert holdout == {"key": "holdout/interactions.csv", "rows": 2, "users": 2, "erased_rows": 2,
+                       "window": {"start": 1, "end": 2}}
+
+
 def test_requests_are_recorded_once_and_retired_when_the_source_forgets(s3: Any) -> None:
     first, new = erasure.record_request(s3, CONFIG, ["u7", "u8"], "ticket 1")
     again, new_again = erasure.record_request(s3, CONFIG, ["u8", "u7"], "ticket 2")
