@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import shutil
@@ -49,8 +50,8 @@ def download(s3: Any, uri: str, target: Path) -> Path:
     """One staged object into a local file with a single GetObject, streamed (S3Hook's get_key + download_file
     costs two HeadObject calls more)."""
     bucket, key = s3.parse_s3_url(uri)
-    body = s3.get_conn().get_object(Bucket=bucket, Key=key)["Body"]
-    with target.open("wb") as out:
+    with contextlib.closing(s3.get_conn().get_object(Bucket=bucket, Key=key)["Body"]) as body, \
+            target.open("wb") as out:
         shutil.copyfileobj(body, out, length=1 << 20)
     return target
 
@@ -62,9 +63,8 @@ def upload_partition(
     """Upload data files, then the manifest last: a partition without a manifest is incomplete by definition.
     ``side_files`` (key under the partition -> file) are uploaded with them but are not datasets to import."""
     prefix = partition_prefix(config, partition)
-    s3_hook.get_conn()  # fail fast on a broken connection before any upload
-    if not s3_hook.check_for_bucket(config.bucket):
-        s3_hook.create_bucket(bucket_name=config.bucket)
+    # The bucket is infrastructure, made outside Airflow (include/iam grants no CreateBucket, nor the HeadBucket a
+    # check would need): a missing one fails the first call below with NoSuchBucket.
     # Drop an older manifest first so readers never pair it with half-replaced files.
     s3_hook.delete_objects(config.bucket, [f"{prefix}/{MANIFEST}"])
     uris: dict[str, str] = {}

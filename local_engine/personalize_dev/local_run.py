@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -47,6 +48,26 @@ def airflow(env: dict[str, str], *args: str, timeout: int = 900, python: str | N
                           env=env, timeout=timeout, cwd=cwd or REPO, check=False)
 
 
+def create_local_bucket(env: dict[str, str], config: PipelineConfig | None = None) -> None:
+    """The bucket the pipeline stages to, on the local stack's S3 server: on AWS it exists before the pipeline runs
+    (the pipeline never creates buckets), so the local runs make it as an operator would."""
+    endpoint = env.get("PERSONALIZE_LOCAL_S3_ENDPOINT_URL")
+    if not endpoint:
+        return
+    import boto3
+
+    bucket = env.get("PERSONALIZE_BUCKET") or (config.bucket if config else "personalize-pipeline-local")
+    region = env.get("AWS_DEFAULT_REGION", "us-east-1")
+    s3 = boto3.client("s3", endpoint_url=endpoint, region_name=region,
+                      aws_access_key_id=env.get("AWS_ACCESS_KEY_ID"),
+                      aws_secret_access_key=env.get("AWS_SECRET_ACCESS_KEY"))
+    with contextlib.suppress(s3.exceptions.BucketAlreadyOwnedByYou):
+        if region == "us-east-1":  # the one region S3 takes no location constraint for
+            s3.create_bucket(Bucket=bucket)
+        else:
+            s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": region})  # type: ignore[typeddict-item]
+
+
 def prepare_airflow(env: dict[str, str], config: PipelineConfig | None = None, python: str | None = None,
                     cache: Path | None = None) -> None:
     """Migrate the metadata DB and create the Personalize quota pools.
@@ -54,6 +75,7 @@ def prepare_airflow(env: dict[str, str], config: PipelineConfig | None = None, p
     With `cache` (a folder), a SQLite metadata DB prepared once is copied instead: migrating takes seconds of
     every demo run. The copy is keyed by the Airflow version and the pools, so an upgrade prepares a new one.
     """
+    create_local_bucket(env, config)
     home = Path(env["AIRFLOW_HOME"])
     home.mkdir(parents=True, exist_ok=True)
     pools = json.dumps(pools_document(config.pools if config else None), sort_keys=True)

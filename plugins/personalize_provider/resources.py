@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 #: Statuses that end every wait for a resource to become usable: it is being deleted.
 DELETING = ("DELETE PENDING", "DELETE IN_PROGRESS")
@@ -42,6 +43,8 @@ class ResourceSpec:
     :param link: Console link class of the resource type, by name in :mod:`personalize_provider.links.personalize`
         (a name, not the class: this module stays importable while Airflow itself is still loading, as
         ``get_provider_info`` needs).
+    :param defaults: What Personalize fills in for a field a ``Create*`` request leaves out, as ``Describe*`` then
+        shows it (a campaign's ``minProvisionedTPS`` of 1): the description known right after a create has them.
     :param initial_status: The status right after the ``Create*`` call (batch and data deletion jobs start PENDING).
     :param done_status: The status a successful creation ends in (data deletion jobs end COMPLETED).
     :param failed_statuses: Statuses in which a creation has failed for good.
@@ -63,6 +66,7 @@ class ResourceSpec:
     final_fields: tuple[str, ...] = field(default_factory=tuple)
     update_key: str | None = None
     link: str | None = None
+    defaults: dict[str, Any] = field(default_factory=dict)
     initial_status: str = "CREATE PENDING"
     done_status: str = "ACTIVE"
     failed_statuses: tuple[str, ...] = ("CREATE FAILED",)
@@ -135,6 +139,7 @@ DATASET_IMPORT_JOB = ResourceSpec(
     name_key="jobName",
     list_parent_key="datasetArn",
     deletable=False,
+    defaults={"importMode": "FULL"},
     xcom_fields=("datasetArn", "importMode"),
     link="PersonalizeDatasetImportJobLink",
     waiter_delay=_LONG_DELAY,
@@ -147,6 +152,7 @@ DATASET_EXPORT_JOB = ResourceSpec(
     name_key="jobName",
     list_parent_key="datasetArn",
     deletable=False,
+    defaults={"ingestionMode": "PUT"},
     xcom_fields=("datasetArn", "ingestionMode"),
     link="PersonalizeDatasetExportJobLink",
     waiter_delay=_LONG_DELAY,
@@ -181,6 +187,7 @@ CAMPAIGN = ResourceSpec(
     "campaign",
     "campaigns",
     list_parent_key="solutionArn",
+    defaults={"minProvisionedTPS": 1},
     xcom_fields=("solutionVersionArn", "minProvisionedTPS"),
     update_key="latestCampaignUpdate",
     link="PersonalizeCampaignLink",
@@ -193,6 +200,7 @@ BATCH_INFERENCE_JOB = ResourceSpec(
     list_parent_key="solutionVersionArn",
     initial_status="PENDING",
     deletable=False,
+    defaults={"batchInferenceJobMode": "BATCH_INFERENCE"},
     xcom_fields=("solutionVersionArn", "batchInferenceJobMode"),
     link="PersonalizeBatchInferenceJobLink",
     waiter_delay=_LONG_DELAY,

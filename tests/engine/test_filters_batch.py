@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pandas as pd
@@ -118,6 +119,29 @@ def test_batch_inference_output_format(env: Env, trained: dict[str, Any], frames
         j["batchInferenceJobArn"]
         for j in p.list_batch_inference_jobs(solutionVersionArn=trained["version"])["batchInferenceJobs"]
     ] == [arn]
+
+
+def test_batch_jobs_show_the_service_models_status_words(env: Env, trained: dict[str, Any]) -> None:
+    """DescribeBatchInferenceJob: PENDING > IN PROGRESS > ACTIVE -or- CREATE FAILED, in describe and list alike."""
+    p = env.personalize
+    source = env.put_lines("batch/in/words.json", [{"userId": "u1"}, {"userId": "u2"}])
+    arn = p.create_batch_inference_job(
+        jobName=env.name("words"), solutionVersionArn=trained["version"], roleArn=env.role,
+        jobInput={"s3DataSource": {"path": source}},
+        jobOutput={"s3DataDestination": {"path": f"s3://{env.bucket}/batch/words/"}},
+    )["batchInferenceJobArn"]
+    seen = [p.describe_batch_inference_job(batchInferenceJobArn=arn)["batchInferenceJob"]["status"]]
+    listed = {j["status"] for j in p.list_batch_inference_jobs(solutionVersionArn=trained["version"])[
+        "batchInferenceJobs"] if j["batchInferenceJobArn"] == arn}
+    deadline = time.monotonic() + 60
+    while seen[-1] != "ACTIVE" and time.monotonic() < deadline:
+        status = p.describe_batch_inference_job(batchInferenceJobArn=arn)["batchInferenceJob"]["status"]
+        if status != seen[-1]:
+            seen.append(status)
+        time.sleep(0.01)
+    assert seen[0] == "PENDING" and seen[-1] == "ACTIVE", seen
+    assert set(seen) <= {"PENDING", "IN PROGRESS", "ACTIVE"}, seen
+    assert listed <= {"PENDING", "IN PROGRESS", "ACTIVE"}, listed
 
 
 def test_batch_related_ranking_and_segments(env: Env, trained: dict[str, Any]) -> None:

@@ -285,6 +285,7 @@ CASES: list[Case] = [
             "solutionVersionArn": SV_ARN,
             "numResults": 25,
             "status": "ACTIVE",
+            "batchInferenceJobMode": "BATCH_INFERENCE",  # Personalize's default, shown when not asked for
             "roleArn": ROLE,
             "jobInput": {"s3DataSource": {"path": "s3://bucket/batch/in.json"}},
             "jobOutput": {"s3DataDestination": {"path": "s3://bucket/batch/out/"}},

@@ -447,10 +447,9 @@ def test_themes_request_is_valid_for_botocore(personalize, context):
 def test_deferrable_limit_exceeded_defers_on_a_timer_then_adopts_or_creates(personalize, context, _no_sleep):
     p = personalize
     op = p.attach(_deletion(deferrable=True, limit_exceeded_retry_delay=60))
-    # The create at once is refused (busy), nothing of the name exists, the backed-off create is refused again.
+    # The create at once is refused (busy) and nothing of the name exists: the back-off starts from that refusal.
     p.error("create_data_deletion_job", "LimitExceededException", "too many concurrent jobs")
     p.ok("list_data_deletion_jobs", {"dataDeletionJobs": []}, None)
-    p.error("create_data_deletion_job", "LimitExceededException", "too many concurrent jobs")
     with pytest.raises(TaskDeferred) as deferred:
         op.execute(context)
     assert _no_sleep == []  # nothing slept in the worker
@@ -460,7 +459,6 @@ def test_deferrable_limit_exceeded_defers_on_a_timer_then_adopts_or_creates(pers
     again = p.attach(_deletion(deferrable=True, limit_exceeded_retry_delay=60))
     p.error("create_data_deletion_job", "LimitExceededException", "still too many")
     p.ok("list_data_deletion_jobs", {"dataDeletionJobs": []}, None)
-    p.error("create_data_deletion_job", "LimitExceededException", "still too many")
     with pytest.raises(TaskDeferred) as second:
         again.resume_after_limit(context, {}, **deferred.value.kwargs)
     assert second.value.kwargs == {"limit_attempt": 2}
@@ -470,7 +468,6 @@ def test_deferrable_limit_exceeded_defers_on_a_timer_then_adopts_or_creates(pers
     last = p.attach(_deletion(deferrable=True, limit_exceeded_max_retries=2))
     p.error("create_data_deletion_job", "LimitExceededException", "still too many")
     p.ok("list_data_deletion_jobs", {"dataDeletionJobs": []}, None)
-    p.error("create_data_deletion_job", "LimitExceededException", "still too many")
     with pytest.raises(Exception, match="still too many"):  # bounded: the retries are spent
         last.resume_after_limit(context, {}, **second.value.kwargs)
 

@@ -284,10 +284,22 @@ def test_trigger_hands_back_the_settled_value_on_success_only(monkeypatch):
     settled = {"arn": IMPORT.arn, "status": "ACTIVE"}
     trigger = PersonalizeResourceTrigger(resource="dataset_import_job", resource_arn=IMPORT.arn, waiter_delay=0,
                                          settled=settled)
-    _, kwargs = trigger.serialize()
-    assert kwargs["settled"] == settled  # survives the trip to the triggerer
+    classpath, kwargs = trigger.serialize()
+    assert kwargs["settled"] == settled
+    # The triggerer runs the trigger rebuilt from what serialize() gave, not the one the task built.
+    module, _, name = classpath.rpartition(".")
+    rebuilt = getattr(importlib.import_module(module), name)(**{**kwargs, "first_check_after": 1})
+    slept: list[float] = []
+    real_sleep = asyncio.sleep
+
+    async def record(delay: float, *args: Any) -> None:
+        slept.append(delay)
+        await real_sleep(0)
+
+    monkeypatch.setattr(asyncio, "sleep", record)
     done = IMPORT.described(status="ACTIVE")
-    events = _run_trigger(monkeypatch, trigger, [("describe_dataset_import_job", "ok", done)])
+    events = _run_trigger(monkeypatch, rebuilt, [("describe_dataset_import_job", "ok", done)])
+    assert slept[:1] == [1]
     assert events == [{"status": "success", "resource_arn": IMPORT.arn, "settled": settled}]
     failed = IMPORT.described(status="CREATE FAILED", failureReason="bad")
     events = _run_trigger(monkeypatch, PersonalizeResourceTrigger(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from airflow.providers.common.compat.sdk import TaskDeferred
-from personalize_cases import CASES_BY_KIND, SV_ARN, list_response, stub_links, summary
+from personalize_cases import CASES_BY_KIND, SV_ARN, list_response, stub_created_links, stub_links, summary
 from personalize_provider.exceptions import PersonalizeResourceDriftError
 from personalize_provider.utils.naming import MAX_NAME_LENGTH, NAME_PATTERN, job_name, run_key
 
@@ -141,23 +141,35 @@ def test_failed_job_gets_a_fresh_attempt(personalize, context):
     assert op.execute(context)["arn"] == new_arn
 
 
-def test_a_retry_refused_as_busy_by_its_own_training_adopts_it(personalize, context, monkeypatch):
-    """Personalize may answer a second CreateSolutionVersion with ResourceInUse (the solution has a training in
-    progress: this task's own, started by the try that died). It is looked for, found and adopted at once, not
-    backed off from for the hours the training lasts."""
+def test_a_retry_refused_as_busy_by_its_own_job_adopts_it(personalize, context, monkeypatch):
+    """Personalize answers a second import into a dataset with ResourceInUse while one is running: this task's own,
+    started by the try that died. It is looked for, found and adopted at once, not backed off from."""
     import personalize_provider.operators.base as base
 
     slept: list[float] = []
     monkeypatch.setattr(base.time, "sleep", slept.append)
-    op = personalize.attach(VERSION.make(deferrable=True))
-    name = op.build_request(context)["name"]
-    running = {**VERSION.description, "name": name, "status": "CREATE IN_PROGRESS"}
-    personalize.error("create_solution_version", "ResourceInUseException", "a version is in progress")
-    personalize.ok("list_solution_versions", {"solutionVersions": [summary(VERSION, running)]}, VERSION.list_params)
-    personalize.ok("describe_solution_version", {"solutionVersion": running}, {"solutionVersionArn": VERSION.arn})
+    op = personalize.attach(IMPORT.make(deferrable=True))
+    name = op.build_request(context)["jobName"]
+    running = {**IMPORT.description, "jobName": name, "status": "CREATE IN_PROGRESS"}
+    personalize.error("create_dataset_import_job", "ResourceInUseException", "an import is in progress")
+    personalize.ok(
+        "list_dataset_import_jobs", list_response(IMPORT, [summary(IMPORT, running)]), IMPORT.list_params
+    )
+    personalize.ok("describe_dataset_import_job", {"datasetImportJob": running}, {"datasetImportJobArn": IMPORT.arn})
+    stub_links(personalize, IMPORT)
     with pytest.raises(TaskDeferred) as deferred:
         op.execute(context)
-    assert deferred.value.trigger.waiter_args == {"solutionVersionArn": VERSION.arn} and slept == []
+    assert deferred.value.trigger.waiter_args == {"datasetImportJobArn": IMPORT.arn} and slept == []
+
+
+def test_solution_versions_are_looked_for_before_a_training_is_started(personalize, context):
+    """A version's name is not in its ARN: the list comes first, so a retry never starts a second training."""
+    op = personalize.attach(VERSION.make(wait_for_completion=False))
+    assert op.create_first is False
+    personalize.ok("list_solution_versions", {"solutionVersions": []}, VERSION.list_params)
+    personalize.ok("create_solution_version", {"solutionVersionArn": VERSION.arn}, None)
+    stub_created_links(personalize, VERSION)
+    assert op.execute(context)["status"] == "CREATE PENDING"
 
 
 def test_solution_version_reattach_matches_by_name(personalize, context):
@@ -169,7 +181,6 @@ def test_solution_version_reattach_matches_by_name(personalize, context):
     mine = {**VERSION.description, "name": name}
     summaries = [summary(VERSION, older), summary(VERSION, mine)]
     assert all("name" not in s for s in summaries)
-    personalize.error("create_solution_version", "ResourceAlreadyExistsException")
     personalize.ok("list_solution_versions", {"solutionVersions": summaries}, VERSION.list_params)
     personalize.ok("describe_solution_version", {"solutionVersion": older}, {"solutionVersionArn": older_arn})
     personalize.ok(
@@ -186,7 +197,6 @@ def test_solution_version_lookup_skips_other_training_modes(personalize, context
         {"solutionVersionArn": update_arn, "status": "ACTIVE", "trainingMode": "UPDATE"},  # not described
         {"solutionVersionArn": VERSION.arn, "status": "ACTIVE", "trainingMode": "FULL"},
     ]
-    personalize.error("create_solution_version", "ResourceAlreadyExistsException")
     personalize.ok("list_solution_versions", {"solutionVersions": summaries}, VERSION.list_params)
     mine = {**VERSION.description, "name": name}
     personalize.ok(

@@ -260,8 +260,8 @@ class PersonalizeBaseOperator(AwsBaseOperator[PersonalizeHook]):
         Saves a ``Describe*`` per wait: the waiter has just read the status, and the other fields are the request's.
         """
         spec = self.resource
-        if spec.final_fields:
-            return None
+        if spec.final_fields or getattr(self, "_sent_update", False):
+            return None  # read again when done: fields filled in only then, or an update this task just sent
         update = description.get(spec.update_key) if spec.update_key else None
         if update and update.get("status") not in (spec.done_status, *spec.failed_statuses):
             return None
@@ -328,6 +328,7 @@ class PersonalizeCreateResourceOperator(PersonalizeBaseOperator):
         super().__init__(**kwargs)
         self.update_if_changed = update_if_changed
         self._limit_attempt = 0  # LimitExceeded retries already waited for (carried across a deferral)
+        self._sent_update = False  # an Update* call sent by this try (its result is read when done)
 
     def build_request(self, context: Context) -> dict[str, Any]:
         """Keyword arguments of the ``Create*`` call (None values are dropped)."""
@@ -385,45 +386,53 @@ class PersonalizeCreateResourceOperator(PersonalizeBaseOperator):
     def update(self, arn: str, request: dict[str, Any], diffs: dict[str, tuple[Any, Any]]) -> None:
         raise NotImplementedError  # only called when updatable_fields is non-empty
 
-    def _create(self, request: dict[str, Any]) -> dict[str, Any]:
+    def _create(self, request: dict[str, Any], refused: ClientError | None = None) -> dict[str, Any]:
         """
         Send the ``Create*`` call and return its response, backing off (bounded, doubling) while Personalize
-        answers a transient error.
+        answers a transient error. ``refused``: the answer a create at once already got (the back-off starts there
+        rather than asking again at once).
 
         Deferrable operators wait out the back-off in the triggerer (a timer trigger, then the whole execute again,
         which adopts anything created meanwhile) so a quota full for half an hour holds no worker slot.
         """
-        spec = self.resource
-        create = getattr(self.hook.client, f"create_{spec.kind}")
+        create = getattr(self.hook.client, f"create_{self.resource.kind}")
+        if refused is not None:
+            self._back_off(request, refused)
         while True:
             try:
                 response: dict[str, Any] = create(**request)
                 return response
             except ClientError as error:
-                attempt = self._limit_attempt
-                if error_code(error) not in self.transient_create_errors or attempt >= self.limit_exceeded_max_retries:
-                    raise
-                delay = min(self.limit_exceeded_retry_delay * 2**attempt, _MAX_LIMIT_BACKOFF)
-                self._limit_attempt += 1
-                self.log.warning(
-                    "Personalize cannot create %s %r yet (%s); retry %d/%d in %ss%s",
-                    spec.label,
-                    request.get(spec.name_key),
-                    error,
-                    attempt + 1,
-                    self.limit_exceeded_max_retries,
-                    delay,
-                    " (deferred, no worker slot held)" if self.deferrable else "",
-                )
-                if self.deferrable:
-                    from airflow.providers.standard.triggers.temporal import TimeDeltaTrigger
+                self._back_off(request, error)
 
-                    self.defer(
-                        trigger=TimeDeltaTrigger(timedelta(seconds=delay)),
-                        method_name="resume_after_limit",
-                        kwargs={"limit_attempt": self._limit_attempt},
-                    )
-                time.sleep(delay)
+    def _back_off(self, request: dict[str, Any], error: ClientError) -> None:
+        """Wait before the next create after a transient refusal (deferred, or asleep); re-raise any other error
+        and the last refusal once the retries are spent."""
+        spec = self.resource
+        attempt = self._limit_attempt
+        if error_code(error) not in self.transient_create_errors or attempt >= self.limit_exceeded_max_retries:
+            raise error
+        delay = min(self.limit_exceeded_retry_delay * 2**attempt, _MAX_LIMIT_BACKOFF)
+        self._limit_attempt += 1
+        self.log.warning(
+            "Personalize cannot create %s %r yet (%s); retry %d/%d in %ss%s",
+            spec.label,
+            request.get(spec.name_key),
+            error,
+            attempt + 1,
+            self.limit_exceeded_max_retries,
+            delay,
+            " (deferred, no worker slot held)" if self.deferrable else "",
+        )
+        if self.deferrable:
+            from airflow.providers.standard.triggers.temporal import TimeDeltaTrigger
+
+            self.defer(
+                trigger=TimeDeltaTrigger(timedelta(seconds=delay)),
+                method_name="resume_after_limit",
+                kwargs={"limit_attempt": self._limit_attempt},
+            )
+        time.sleep(delay)
 
     def resume_after_limit(
         self, context: Context, event: dict[str, Any] | None = None, limit_attempt: int = 0
@@ -442,6 +451,7 @@ class PersonalizeCreateResourceOperator(PersonalizeBaseOperator):
         if self.update_if_changed and self.can_update(diffs):
             self.log.info("Updating %s %r (%s): %s changed", spec.label, name, arn, ", ".join(sorted(diffs)))
             self.update(arn, request, diffs)
+            self._sent_update = True
             return self.hook.describe(spec, arn)
         details = "; ".join(
             f"field '{field}' is {_dump(actual)}, expected {_dump(expected)}"
@@ -455,7 +465,7 @@ class PersonalizeCreateResourceOperator(PersonalizeBaseOperator):
         the response's (the ARN, an event tracker's tracking id) and the status every creation starts in.
         """
         spec = self.resource
-        described = {k: v for k, v in request.items() if k not in _NEVER_COMPARED}
+        described = {**spec.defaults, **{k: v for k, v in request.items() if k not in _NEVER_COMPARED}}
         described.update({k: v for k, v in response.items() if k != "ResponseMetadata"})
         if spec.has_status:
             described["status"] = spec.initial_status
@@ -467,19 +477,16 @@ class PersonalizeCreateResourceOperator(PersonalizeBaseOperator):
             summary_hints=self.summary_hints(request),
         )
 
-    def _create_at_once(self, request: dict[str, Any]) -> dict[str, Any] | None:
-        """``create_first``: one plain ``Create*`` call; None when Personalize refuses it because the name exists
-        (a retry, a re-run) or because it is busy (maybe with this very job, started by an earlier try): then the
-        resource is looked for first, as without ``create_first``."""
+    def _create_at_once(self, request: dict[str, Any]) -> tuple[dict[str, Any] | None, ClientError | None]:
+        """``create_first``: one plain ``Create*`` call. Its response, or the refusal: whatever Personalize answers
+        (the name exists after a retry or a re-run; busy, maybe with this very job started by an earlier try; or
+        an error it checks before the name), the resource is then looked for, as without ``create_first``."""
         try:
-            response: dict[str, Any] = getattr(self.hook.client, f"create_{self.resource.kind}")(**request)
+            return getattr(self.hook.client, f"create_{self.resource.kind}")(**request), None
         except ClientError as error:
-            if error_code(error) in {"ResourceAlreadyExistsException", *self.transient_create_errors}:
-                self.log.info("Create %s %r answered %s: looking for it", self.resource.label,
-                              request[self.resource.name_key], error_code(error))
-                return None
-            raise
-        return response
+            self.log.info("Create %s %r answered %s: looking for it", self.resource.label,
+                          request[self.resource.name_key], error_code(error))
+            return None, error
 
     def create_or_adopt(self, context: Context) -> dict[str, Any]:
         """Return the description of the created or adopted resource."""
@@ -487,13 +494,20 @@ class PersonalizeCreateResourceOperator(PersonalizeBaseOperator):
         requests = list(self.candidate_requests(context))
         for index, request in enumerate(requests):
             name = request[spec.name_key]
-            created = self._create_at_once(request) if self.create_first else None
+            created, refused = self._create_at_once(request) if self.create_first else (None, None)
             existing = None
             if created is None:
                 existing = self._find(request)
+                if existing is None and refused is not None:
+                    if error_code(refused) == "ResourceAlreadyExistsException":
+                        existing = self.hook.find_by_name(spec, name)  # it lives under another parent
+                        if existing is None:
+                            raise refused
+                    elif error_code(refused) not in self.transient_create_errors:
+                        raise refused  # not busy, and nothing of the name: the create's own error stands
                 if existing is None:
                     try:
-                        created = self._create(request)
+                        created = self._create(request, refused)
                     except ClientError as error:
                         if error_code(error) != "ResourceAlreadyExistsException":
                             raise

@@ -97,6 +97,12 @@ class PersonalizeCreateCampaignOperator(PersonalizeCreateResourceOperator):
         head, sep, _ = str(request["solutionVersionArn"]).rpartition("/")
         return head if sep and head.count("/") >= 1 else None
 
+    def settled_value(self, description: dict[str, Any], target: str) -> dict[str, Any] | None:
+        # "<solution>/$LATEST" (syncWithLatestSolutionVersion) is resolved by Personalize: read it when done.
+        if str(self.solution_version_arn).endswith("/$LATEST"):
+            return None
+        return super().settled_value(description, target)
+
     def update(self, arn: str, request: dict[str, Any], diffs: dict[str, tuple[Any, Any]]) -> None:
         self.hook.client.update_campaign(
             campaignArn=arn, **{k: v for k, v in request.items() if k in self.updatable_fields}

@@ -107,9 +107,9 @@ class PersonalizeCreateMetricAttributionOperator(PersonalizeCreateResourceOperat
         metrics = [metric for page in listed for metric in page.get("metrics", [])]
         return {**description, "metrics": _metrics(metrics)}
 
-    def _create(self, request: dict[str, Any]) -> dict[str, Any]:
+    def _create(self, request: dict[str, Any], refused: ClientError | None = None) -> dict[str, Any]:
         try:
-            return super()._create(request)
+            return super()._create(request, refused)
         except ClientError as error:
             if error_code(error) not in ("LimitExceededException", "ResourceAlreadyExistsException"):
                 raise

@@ -149,6 +149,9 @@ class PersonalizeCreateSolutionVersionOperator(PersonalizeJobOperator):
     """
 
     resource = SOLUTION_VERSION
+    # Looked for before the create: a version's name is not in its ARN, and nothing documents that Personalize
+    # refuses a second version of the same name, so creating first could start a second (billed) training.
+    create_first = False
     template_fields: Sequence[str] = aws_template_fields(
         "solution_arn", "training_mode", "job_name", "job_name_prefix", "tags", "console_dataset_group_arn"
     )
