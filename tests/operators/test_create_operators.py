@@ -205,6 +205,29 @@ def test_already_exists_race_adopts(case, personalize, context):
     assert op.execute(context)["arn"] == case.arn
 
 
+def test_a_job_refused_as_existing_is_looked_for_beyond_its_parent(personalize, context):
+    """Created at once, refused (the name exists) and not under the parent listed: listed again without it."""
+    case = CASES_BY_KIND["dataset_import_job"]
+    op = personalize.attach(case.make())
+    request = op.build_request(context)
+    existing = {**case.description, case.spec.name_key: request[case.spec.name_key]}
+    personalize.error(_create_method(case), "ResourceAlreadyExistsException")
+    _expect_list(personalize, case, [])
+    personalize.ok(f"list_{case.kind}s", list_response(case, [summary(case, existing)]), {})
+    personalize.ok(f"describe_{case.kind}", {case.spec.describe_key: existing}, {case.spec.arn_key: case.arn})
+    stub_links(personalize, case)
+    assert op.execute(context)["arn"] == case.arn
+
+
+def test_a_job_refused_for_another_reason_and_not_found_fails_with_that_reason(personalize, context):
+    case = CASES_BY_KIND["batch_inference_job"]
+    op = personalize.attach(case.make())
+    personalize.error(_create_method(case), "InvalidInputException", "the filter does not exist")
+    _expect_list(personalize, case, [])
+    with pytest.raises(ClientError, match="the filter does not exist"):
+        op.execute(context)
+
+
 def test_already_exists_but_not_found_reraises(personalize, context):
     case = CASES_BY_KIND["filter"]
     op = personalize.attach(case.make())
