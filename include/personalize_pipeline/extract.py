@@ -45,14 +45,14 @@ class FileStats:
 
 
 def render_sql(filename: str, mode: ExtractMode, interval: Interval, arrival_column: str | None = None,
-               attribution: bool = False) -> str:
-    """Render a SQL template from include/sql; bounds are integers we computed and the arrival column an identifier
-    the config checked, never free user text."""
+               attribution: bool = False, **params: Any) -> str:
+    """Render a SQL template from include/sql; bounds are integers we computed, the arrival column an identifier and
+    ``params`` values the config validated, never free user text."""
     # autoescape is for HTML; this renders SQL from our own templates and integer bounds.
     env = Environment(loader=FileSystemLoader(sql_dir()), undefined=StrictUndefined, autoescape=False)  # noqa: S701
     return env.get_template(filename).render(
         mode=mode, interval_start=int(interval.start), interval_end=int(interval.end), arrival_column=arrival_column,
-        attribution=attribution,
+        attribution=attribution, **params,
     )
 
 
