@@ -47,6 +47,18 @@ def wait_for(
         time.sleep(0.2)
 
 
+def statuses_seen(describe: Callable[[], dict[str, Any]], done: str = "ACTIVE", timeout: float = 30.0) -> list[str]:
+    """Every status a resource shows, in order, polled closely from right after its create until ``done``."""
+    seen = [describe()["status"]]
+    deadline = time.monotonic() + timeout
+    while seen[-1] != done and time.monotonic() < deadline:
+        status = describe()["status"]
+        if status != seen[-1]:
+            seen.append(status)
+        time.sleep(0.01)
+    return seen
+
+
 class Env:
     """A running stack with clients and helpers to build resources quickly."""
 

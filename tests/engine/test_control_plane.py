@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import time
 from typing import Any
 
 import pytest
@@ -12,7 +11,7 @@ import requests
 from botocore.exceptions import ClientError, ParamValidationError
 from personalize_local.synthetic import INTERACTIONS_SCHEMA, ITEMS_SCHEMA
 
-from .conftest import Env, wait_for
+from .conftest import Env, statuses_seen, wait_for
 
 
 def code(exc: pytest.ExceptionInfo[ClientError]) -> str:
@@ -245,13 +244,7 @@ def test_new_resources_pass_through_create_pending(env: Env) -> None:
     """Personalize shows CREATE PENDING right after a create call, then CREATE IN_PROGRESS, then ACTIVE."""
     p = env.personalize
     arn = p.create_dataset_group(name=env.name("pending"))["datasetGroupArn"]
-    seen = [p.describe_dataset_group(datasetGroupArn=arn)["datasetGroup"]["status"]]
-    deadline = time.monotonic() + 30
-    while seen[-1] != "ACTIVE" and time.monotonic() < deadline:
-        status = p.describe_dataset_group(datasetGroupArn=arn)["datasetGroup"]["status"]
-        if status != seen[-1]:
-            seen.append(status)
-        time.sleep(0.01)
+    seen = statuses_seen(lambda: p.describe_dataset_group(datasetGroupArn=arn)["datasetGroup"])
     assert seen[0] == "CREATE PENDING"
     assert seen[-1] == "ACTIVE"
     assert [s for s in seen if s not in ("CREATE PENDING", "CREATE IN_PROGRESS", "ACTIVE")] == []

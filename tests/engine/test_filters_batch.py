@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import pandas as pd
@@ -10,7 +9,7 @@ import pytest
 from personalize_local.errors import InvalidInput
 from personalize_local.filters import parse
 
-from .conftest import Env, wait_for
+from .conftest import Env, statuses_seen, wait_for
 
 
 def genres_of(frames: dict[str, pd.DataFrame]) -> dict[str, set[str]]:
@@ -130,15 +129,10 @@ def test_batch_jobs_show_the_service_models_status_words(env: Env, trained: dict
         jobInput={"s3DataSource": {"path": source}},
         jobOutput={"s3DataDestination": {"path": f"s3://{env.bucket}/batch/words/"}},
     )["batchInferenceJobArn"]
-    seen = [p.describe_batch_inference_job(batchInferenceJobArn=arn)["batchInferenceJob"]["status"]]
     listed = {j["status"] for j in p.list_batch_inference_jobs(solutionVersionArn=trained["version"])[
         "batchInferenceJobs"] if j["batchInferenceJobArn"] == arn}
-    deadline = time.monotonic() + 60
-    while seen[-1] != "ACTIVE" and time.monotonic() < deadline:
-        status = p.describe_batch_inference_job(batchInferenceJobArn=arn)["batchInferenceJob"]["status"]
-        if status != seen[-1]:
-            seen.append(status)
-        time.sleep(0.01)
+    seen = statuses_seen(lambda: p.describe_batch_inference_job(batchInferenceJobArn=arn)["batchInferenceJob"],
+                         timeout=60)
     assert seen[0] == "PENDING" and seen[-1] == "ACTIVE", seen
     assert set(seen) <= {"PENDING", "IN PROGRESS", "ACTIVE"}, seen
     assert listed <= {"PENDING", "IN PROGRESS", "ACTIVE"}, listed

@@ -262,15 +262,21 @@ def test_trigger_run_success(monkeypatch):
     assert events == [{"status": "success", "resource_arn": IMPORT.arn}]
 
 
-def test_trigger_run_first_check_waits(monkeypatch):
-    slept: list[float] = []
+@pytest.fixture
+def slept(monkeypatch) -> list[float]:
+    """The delays the trigger sleeps (asyncio.sleep recorded, not waited)."""
+    delays: list[float] = []
     real_sleep = asyncio.sleep
 
     async def record(delay: float, *args: Any) -> None:
-        slept.append(delay)
+        delays.append(delay)
         await real_sleep(0)
 
     monkeypatch.setattr(asyncio, "sleep", record)
+    return delays
+
+
+def test_trigger_run_first_check_waits(monkeypatch, slept):
     trigger = PersonalizeResourceTrigger(
         resource="dataset_import_job", resource_arn=IMPORT.arn, waiter_delay=5, first_check_after=5
     )
@@ -280,7 +286,7 @@ def test_trigger_run_first_check_waits(monkeypatch):
     assert slept[0] == 5  # before the first (and only) status check
 
 
-def test_trigger_hands_back_the_settled_value_on_success_only(monkeypatch):
+def test_trigger_hands_back_the_settled_value_on_success_only(monkeypatch, slept):
     settled = {"arn": IMPORT.arn, "status": "ACTIVE"}
     trigger = PersonalizeResourceTrigger(resource="dataset_import_job", resource_arn=IMPORT.arn, waiter_delay=0,
                                          settled=settled)
@@ -289,14 +295,6 @@ def test_trigger_hands_back_the_settled_value_on_success_only(monkeypatch):
     # The triggerer runs the trigger rebuilt from what serialize() gave, not the one the task built.
     module, _, name = classpath.rpartition(".")
     rebuilt = getattr(importlib.import_module(module), name)(**{**kwargs, "first_check_after": 1})
-    slept: list[float] = []
-    real_sleep = asyncio.sleep
-
-    async def record(delay: float, *args: Any) -> None:
-        slept.append(delay)
-        await real_sleep(0)
-
-    monkeypatch.setattr(asyncio, "sleep", record)
     done = IMPORT.described(status="ACTIVE")
     events = _run_trigger(monkeypatch, rebuilt, [("describe_dataset_import_job", "ok", done)])
     assert slept[:1] == [1]
