@@ -477,6 +477,14 @@ class PersonalizeCreateResourceOperator(PersonalizeBaseOperator):
             summary_hints=self.summary_hints(request),
         )
 
+    def _found_beyond_parent(self, request: dict[str, Any], refusal: ClientError) -> dict[str, Any]:
+        """Refused as existing, yet not under the parent listed: looked for without it; the refusal stands if it is
+        not there either."""
+        existing = self.hook.find_by_name(self.resource, request[self.resource.name_key])
+        if existing is None:
+            raise refusal
+        return existing
+
     def _create_at_once(self, request: dict[str, Any]) -> tuple[dict[str, Any] | None, ClientError | None]:
         """``create_first``: one plain ``Create*`` call. Its response, or the refusal: whatever Personalize answers
         (the name exists after a retry or a re-run; busy, maybe with this very job started by an earlier try; or
@@ -500,9 +508,7 @@ class PersonalizeCreateResourceOperator(PersonalizeBaseOperator):
                 existing = self._find(request)
                 if existing is None and refused is not None:
                     if error_code(refused) == "ResourceAlreadyExistsException":
-                        existing = self.hook.find_by_name(spec, name)  # it lives under another parent
-                        if existing is None:
-                            raise refused
+                        existing = self._found_beyond_parent(request, refused)
                     elif error_code(refused) not in self.transient_create_errors:
                         raise refused  # not busy, and nothing of the name: the create's own error stands
                 if existing is None:
@@ -512,10 +518,7 @@ class PersonalizeCreateResourceOperator(PersonalizeBaseOperator):
                         if error_code(error) != "ResourceAlreadyExistsException":
                             raise
                         # Created concurrently, or it lives under another parent than the one listed.
-                        existing = self.hook.find_by_name(spec, name)
-                        if existing is None:
-                            raise
-                        return self._adopt(request, existing)
+                        return self._adopt(request, self._found_beyond_parent(request, error))
             if created is not None:
                 self.log.info("Created %s %r: %s", spec.label, name, created[spec.arn_key])
                 return self.created_description(request, created)
